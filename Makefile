@@ -1,0 +1,70 @@
+# blkemu — non-recursive Makefile.
+#
+#   make              build build/blkemu (runs ./configure first if needed)
+#   make check        install test dependencies (as root), build, run every test
+#   make run          build blkemu and the guest kit, boot Linux
+#   make install PREFIX=/usr/local
+#
+# BUILD=dir selects the build directory (default build/).
+
+BUILD ?= build
+
+ifeq ($(wildcard config.mk),)
+$(info config.mk missing: running ./configure)
+$(shell ./configure >&2)
+endif
+-include config.mk
+
+CFLAGS_ALL = -std=gnu11 $(OPT) $(SAN) -Wall -Wextra -Werror -Wno-unused-parameter \
+	-D_GNU_SOURCE -pthread -I. -MMD -MP $(FDT_CFLAGS) $(URING_CFLAGS) $(CFLAGS)
+LDFLAGS_ALL = $(SAN) -pthread $(LDFLAGS)
+LIBS_ALL = $(FDT_LIBS) $(URING_LIBS) $(AIO_LIBS) -lm
+
+LIB_SRCS := $(sort $(wildcard util/*.c block/*.c cpu/*.c hw/*.c boards/*.c firmware/*.c))
+LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o)
+MAIN_OBJ := $(BUILD)/main.o
+UNIT_SRCS := $(sort $(wildcard tests/unit/*.c))
+UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/unit/%)
+
+.PHONY: all check unit run install clean guest-kit deps
+all: $(BUILD)/blkemu
+
+$(BUILD)/%.o: %.c config.mk
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -c $< -o $@
+
+$(BUILD)/libblkemu.a: $(LIB_OBJS)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/blkemu: $(MAIN_OBJ) $(BUILD)/libblkemu.a
+	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(LIBS_ALL)
+
+$(BUILD)/tests/unit/%: tests/unit/%.c $(BUILD)/libblkemu.a config.mk
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) $(CRITERION_CFLAGS) -MF $@.d $< -o $@ \
+		$(LDFLAGS_ALL) $(BUILD)/libblkemu.a $(CRITERION_LIBS) $(LIBS_ALL)
+
+unit: $(UNIT_BINS)
+
+deps:
+	@scripts/deps.sh --install build test guest ref
+
+check: deps
+	@$(MAKE) --no-print-directory all unit
+	@BUILD=$(BUILD) scripts/check.sh
+
+run: deps
+	@$(MAKE) --no-print-directory all
+	@BUILD=$(BUILD) scripts/run.sh
+
+guest-kit:
+	@scripts/guest-kit.sh
+
+install: $(BUILD)/blkemu
+	install -D -m 755 $(BUILD)/blkemu $(DESTDIR)$(PREFIX)/bin/blkemu
+
+clean:
+	rm -rf $(BUILD)
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

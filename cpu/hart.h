@@ -1,0 +1,113 @@
+/*
+ * cpu/hart.h — the hart's state and the pre-decoded instruction format,
+ * private to cpu/. Owned by the interpreter (cpu/exec*.c, csr.c, mmu.c...);
+ * the FPU (cpu/fpu*.c) relies only on the fields marked FPU below and the
+ * helpers at the end of this file.
+ */
+#ifndef CPU_HART_H
+#define CPU_HART_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "cpu/cpu.h"
+
+struct hart;
+struct dinsn;
+
+/* An instruction handler. It executes `d` on `h` and either advances h->pc
+ * (normally by d->len) or takes a trap (hart_trap / hart_illegal), which sets
+ * h->pc to the trap vector. A handler that traps writes no register. */
+typedef void (*insn_fn)(struct hart *h, const struct dinsn *d);
+
+/* One pre-decoded instruction (decoded once per guest code page). */
+struct dinsn {
+    insn_fn fn;
+    int32_t imm;        /* sign-extended immediate / CSR number / shamt */
+    uint32_t raw;       /* the instruction bits (16-bit ones zero-extended) */
+    uint8_t rd, rs1, rs2, rs3;
+    uint8_t rm;         /* funct3: rounding mode for FP, width, ... */
+    uint8_t len;        /* 2 or 4 */
+};
+
+/* mstatus fields used across cpu/ (priv spec §3.1.6). */
+#define MSTATUS_SIE   (1ull << 1)
+#define MSTATUS_MIE   (1ull << 3)
+#define MSTATUS_SPIE  (1ull << 5)
+#define MSTATUS_UBE   (1ull << 6)
+#define MSTATUS_MPIE  (1ull << 7)
+#define MSTATUS_SPP   (1ull << 8)
+#define MSTATUS_VS    (3ull << 9)
+#define MSTATUS_MPP   (3ull << 11)
+#define MSTATUS_FS    (3ull << 13)
+#define MSTATUS_XS    (3ull << 15)
+#define MSTATUS_MPRV  (1ull << 17)
+#define MSTATUS_SUM   (1ull << 18)
+#define MSTATUS_MXR   (1ull << 19)
+#define MSTATUS_TVM   (1ull << 20)
+#define MSTATUS_TW    (1ull << 21)
+#define MSTATUS_TSR   (1ull << 22)
+#define MSTATUS_UXL   (3ull << 32)
+#define MSTATUS_SXL   (3ull << 34)
+#define MSTATUS_SD    (1ull << 63)
+
+#define MSTATUS_FS_OFF     (0ull << 13)
+#define MSTATUS_FS_INITIAL (1ull << 13)
+#define MSTATUS_FS_CLEAN   (2ull << 13)
+#define MSTATUS_FS_DIRTY   (3ull << 13)
+
+/* fflags bits (unpriv spec §11.2). */
+#define FFLAG_NX 0x01   /* inexact */
+#define FFLAG_UF 0x02   /* underflow */
+#define FFLAG_OF 0x04   /* overflow */
+#define FFLAG_DZ 0x08   /* divide by zero */
+#define FFLAG_NV 0x10   /* invalid */
+
+struct machine;
+
+struct hart {
+    uint64_t x[32];         /* x[0] is kept 0 */
+    uint64_t pc;
+    unsigned priv;          /* PRV_U / PRV_S / PRV_M */
+
+    /* FPU: f registers (singles NaN-boxed), fcsr split in two. */
+    uint64_t f[32];
+    uint32_t fflags;        /* accrued exception flags, FFLAG_* */
+    uint32_t frm;           /* dynamic rounding mode, 0..7 */
+
+    uint64_t mstatus;       /* FPU: reads FS, sets it dirty */
+
+    struct machine *m;
+    unsigned hartid;
+
+    /* ... the interpreter adds CSRs, TLB, decode cache, thread state ... */
+};
+
+/* Take a trap (exception `cause` with `tval`) at the current h->pc: updates
+ * the trap CSRs and privilege and sets h->pc to the handler. */
+void hart_trap(struct hart *h, uint64_t cause, uint64_t tval);
+
+/* Illegal-instruction trap for `d` (tval = the instruction bits). */
+void hart_illegal(struct hart *h, const struct dinsn *d);
+
+/* FPU helpers. */
+static inline bool fp_enabled(const struct hart *h)
+{
+    return (h->mstatus & MSTATUS_FS) != MSTATUS_FS_OFF;
+}
+
+/* Mark FP state dirty (any write to f[] or fcsr). SD is derived on read. */
+static inline void fp_set_dirty(struct hart *h)
+{
+    h->mstatus |= MSTATUS_FS_DIRTY;
+}
+
+/* Accrue exception flags. */
+static inline void fp_raise(struct hart *h, uint32_t flags)
+{
+    h->fflags |= flags;
+}
+
+#endif
