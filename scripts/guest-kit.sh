@@ -142,7 +142,16 @@ do_kernel() {
     k=$(key kernel "$ver" "$(cat "$GUEST/kernel.config")" "$(declare -f kernel_build kernel_check_config)" \
         "$(toolchain_id)")
     KERNEL=$CACHE/kernel/$k/Image
-    [ -e "$KERNEL" ] || kernel_build "$CACHE/kernel/$k" "$ver" "$k"
+    [ ! -e "$KERNEL" ] || return 0
+    # Reuse the object tree of an earlier configuration: kbuild then rebuilds
+    # only what the new configuration changes instead of everything.
+    local old
+    for old in "$CACHE"/build/kernel-*; do
+        [ -d "$old" ] && [ "$old" != "$CACHE/build/kernel-$k" ] || continue
+        [ -e "$CACHE/build/kernel-$k" ] || mv "$old" "$CACHE/build/kernel-$k"
+        rm -rf "$old"
+    done
+    kernel_build "$CACHE/kernel/$k" "$ver" "$k"
 }
 
 # ---------------------------------------------------------------- busybox --
@@ -179,6 +188,7 @@ do_busybox() {
     if [ ! -e "$BUSYBOX" ]; then
         log "building busybox $SRCVER"
         busybox_build "$CACHE/busybox/$k" "$k"
+        rm -rf "$CACHE/build/busybox-$k"
     fi
 }
 
@@ -221,6 +231,7 @@ do_fio() {
     if [ ! -e "$aio/lib/libaio.a" ]; then
         log "building libaio $SRCVER"
         libaio_build "$aio" "$k"
+        rm -rf "$CACHE/build/libaio-$k"
     fi
     fetch_source fio
     k=$(key fio "$SRCVER" "$k" "$(declare -f fio_build)" "$(toolchain_id)")
@@ -228,6 +239,7 @@ do_fio() {
     if [ ! -e "$FIO" ]; then
         log "building fio $SRCVER"
         fio_build "$CACHE/fio/$k" "$k" "$aio"
+        rm -rf "$CACHE/build/fio-$k"
     fi
 }
 
@@ -305,10 +317,12 @@ do_userland() {
     k=$(key rootfs "$(sha256sum "$BUSYBOX" "$FIO" "$GUEST/init" "$GUEST"/fio/*.fio)" \
         "$(declare -f rootfs_tree initramfs_build)")
     INITRD=$CACHE/initramfs/$k/initramfs.cpio.gz
-    [ -e "$INITRD" ] || { log "packing the initramfs"; initramfs_build "$CACHE/initramfs/$k" "i$k"; }
+    [ -e "$INITRD" ] || { log "packing the initramfs"; initramfs_build "$CACHE/initramfs/$k" "i$k"
+        rm -rf "$CACHE/build/rootfs-i$k"; }
     k=$(key disk "$k" "$(declare -f disk_build)" "$(mkfs.ext4 -V 2>&1 | head -n1)")
     DISK=$CACHE/disk/$k/disk.ext4
-    [ -e "$DISK" ] || { log "making the ext4 disk image"; disk_build "$CACHE/disk/$k" "d$k"; }
+    [ -e "$DISK" ] || { log "making the ext4 disk image"; disk_build "$CACHE/disk/$k" "d$k"
+        rm -rf "$CACHE/build/rootfs-d$k"; }
 }
 
 # kernel_if_cached — set KERNEL if the current config's Image is already built.
@@ -363,7 +377,7 @@ main() {
         cat "$CACHE/kit/current.env"; exit 0
     fi
     [ $deps = no ] || "$ROOT/scripts/deps.sh" --install guest
-    mkdir -p "$CACHE"
+    mkdir -p "$CACHE/build"
     KERNEL="" INITRD="" DISK="" BUSYBOX="" FIO=""
     # One builder at a time per part of the cache (make check and make run
     # may race); the kernel and the userland may build side by side.
