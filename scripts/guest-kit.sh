@@ -298,23 +298,32 @@ PY
 }
 
 disk_build() {
-    local out=$1 tree=$CACHE/build/rootfs-$2
+    local out=$1 tree=$CACHE/build/rootfs-$2 img=$1/disk.ext4.tmp
     rootfs_tree "$tree"
     mkdir -p "$out"
-    rm -f "$out/disk.ext4.tmp"
+    rm -f "$img"
     # E2FSPROGS_FAKE_TIME and a fixed UUID and hash seed: identical images.
-    E2FSPROGS_FAKE_TIME=$SOURCE_DATE_EPOCH run_logged "$out/mkfs.log" mkfs.ext4 -q -F \
-        -d "$tree" -L blkemu-root -U 5d5a6d1c-0b1e-4e6b-9a4f-626c6b656d75 \
+    # mke2fs -d sorts names but copies each host inode's ctime, which no
+    # tool can set; debugfs rewrites them afterwards.
+    export E2FSPROGS_FAKE_TIME=$SOURCE_DATE_EPOCH
+    run_logged "$out/mkfs.log" mkfs.ext4 -q -F -d "$tree" -L blkemu-root \
+        -U 5d5a6d1c-0b1e-4e6b-9a4f-626c6b656d75 \
         -E hash_seed=5d5a6d1c-0b1e-4e6b-9a4f-626c6b656d75,root_owner=0:0 \
-        -I 256 -b 4096 -m 0 "$out/disk.ext4.tmp" 64M
-    mv "$out/disk.ext4.tmp" "$out/disk.ext4"
+        -I 256 -b 4096 -m 0 "$img" 64M
+    (cd "$tree" && find . | LC_ALL=C sort |
+        sed "s|^\.||; s|^\$|/|; s|.*|sif \"&\" ctime @$SOURCE_DATE_EPOCH|") >"$out/ctime.cmds"
+    run_logged "$out/mkfs.log" debugfs -w -f "$out/ctime.cmds" "$img"
+    unset E2FSPROGS_FAKE_TIME
+    rm -f "$out/ctime.cmds"
+    mv "$img" "$out/disk.ext4"
 }
 
 do_userland() {
     local k
     do_busybox
     do_fio
-    k=$(key rootfs "$(sha256sum "$BUSYBOX" "$FIO" "$GUEST/init" "$GUEST"/fio/*.fio)" \
+    # Contents, not paths: the same inputs give the same key in any cache.
+    k=$(key rootfs "$(cat "$BUSYBOX" "$FIO" "$GUEST/init" "$GUEST"/fio/*.fio | sha256sum)" \
         "$(declare -f rootfs_tree initramfs_build)")
     INITRD=$CACHE/initramfs/$k/initramfs.cpio.gz
     [ -e "$INITRD" ] || { log "packing the initramfs"; initramfs_build "$CACHE/initramfs/$k" "i$k"
