@@ -31,8 +31,9 @@ FW = "/usr/lib/riscv64-linux-gnu/opensbi/generic/fw_dynamic.bin"
 class Boot:
     """One emulator run: its console lines, each with the host time it arrived."""
 
-    def __init__(self, argv, timeout):
+    def __init__(self, argv, timeout, script=()):
         self.argv = argv
+        self.script = list(script)  # [(regex, text to type once it is seen)]
         self.lines = []          # (seconds since start, text)
         self.status = None       # exit status, or None if killed on timeout
         self.timed_out = False
@@ -41,10 +42,12 @@ class Boot:
 
     def _run(self, timeout):
         t0 = time.monotonic()
-        # stdin is not a terminal: the emulator must not touch tty modes, and
-        # the guest's shell job (if any) sees EOF.
-        proc = subprocess.Popen(self.argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                stderr=subprocess.STDOUT, start_new_session=True)
+        # stdin is never a terminal: the emulator must not touch tty modes.
+        # With a script it is a pipe the guest's console reads from.
+        proc = subprocess.Popen(self.argv,
+                                stdin=subprocess.PIPE if self.script else subprocess.DEVNULL,
+                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                start_new_session=True)
 
         def reader():
             buf = b""
@@ -56,7 +59,9 @@ class Boot:
                 now = time.monotonic() - t0
                 *done, buf = buf.split(b"\n")
                 for raw in done:
-                    self.lines.append((now, raw.decode("utf-8", "replace").rstrip("\r")))
+                    text = raw.decode("utf-8", "replace").rstrip("\r")
+                    self.lines.append((now, text))
+                    self._type(proc, text)
             if buf:
                 self.lines.append((time.monotonic() - t0,
                                    buf.decode("utf-8", "replace").rstrip("\r")))
@@ -71,6 +76,20 @@ class Boot:
             proc.wait()
         th.join(timeout=5)
         self.elapsed = time.monotonic() - t0
+
+    def _type(self, proc, text):
+        """Answer the next expected console line with keyboard input."""
+        if not self.script or not re.search(self.script[0][0], text):
+            return
+        _, keys = self.script.pop(0)
+        time.sleep(0.3)  # let the shell print its prompt and read the tty
+        try:
+            proc.stdin.write(keys.encode())
+            proc.stdin.flush()
+            if not self.script:
+                proc.stdin.close()
+        except OSError:
+            pass
 
     def find(self, pattern):
         """All (time, match) for a regex searched anywhere in each line."""
@@ -139,11 +158,11 @@ class Harness:
             argv.append("-no-reboot")
         return argv + list(extra)
 
-    def boot(self, smp, job, extra=(), no_reboot=False, append=""):
+    def boot(self, smp, job, extra=(), no_reboot=False, append="", script=()):
         argv = self.argv(smp, f"blkemu.job={job} {append}".strip(), extra, no_reboot)
         if self.verbose:
             print("  $ " + " ".join(argv), flush=True)
-        return Boot(argv, self.timeout)
+        return Boot(argv, self.timeout, script)
 
     def result(self, name, ok, detail, boot=None):
         word = "PASS" if ok else "FAIL"
@@ -221,6 +240,18 @@ class Harness:
                 bad.append(f"guest date advanced {date} s while uptime advanced {up:.2f} s")
             detail = f"guest uptime +{up:.2f} s, date +{date} s, host +{host:.2f} s"
         self.result("clock", not bad, "; ".join(bad) or detail, b)
+
+    def t_shell(self):
+        """Console input: type into the guest's shell, then leave it."""
+        b = self.boot(2, "shell", script=[(r"blkemu guest shell", "echo typed-$((6*7))\n"),
+                                          (r"^typed-42$", "exit\n")])
+        bad, _ = self.check_booted("shell-input", b)
+        if not b.find(r"^typed-42$"):
+            bad.append("the shell did not run what was typed")
+        if not b.find(r"BLKEMU-JOB-DONE rc=0"):
+            bad.append("no BLKEMU-JOB-DONE rc=0 after `exit`")
+        self.result("shell-input", not bad,
+                    "; ".join(bad) or "typed a command into the guest shell, exit powered off", b)
 
     def t_poweroff(self):
         b = self.boot(1, "poweroff")
@@ -309,6 +340,7 @@ class Harness:
             ("boot-smp2", lambda: self.t_boot(2)),
             ("boot-smp4", lambda: self.t_boot(4)),
             ("clock", self.t_clock),
+            ("shell-input", self.t_shell),
             ("poweroff", self.t_poweroff),
             ("reboot-no-reboot", self.t_reboot),
             ("fail-code-3", lambda: self.t_fail(3)),
