@@ -182,7 +182,7 @@ static bool virt_load_bios(struct virt *v, uint64_t *entry, uint64_t *end,
                  "'opensbi' package, or pass -bios FILE (or -bios none)", path);
         return false;
     }
-    if (!blob_read(path, v->m.ram_size, &b, err, errlen))
+    if (!blob_read("-bios", path, v->m.ram_size, &b, err, errlen))
         return false;
     bool ok;
     if (elf_is_elf(b.data, b.size)) {
@@ -205,7 +205,7 @@ static bool virt_load_kernel(struct virt *v, uint64_t fw_end, char *err,
 {
     struct virt_boot *bt = &v->boot;
     struct blob b;
-    if (!blob_read(v->cfg.kernel, v->m.ram_size, &b, err, errlen))
+    if (!blob_read("-kernel", v->cfg.kernel, v->m.ram_size, &b, err, errlen))
         return false;
     bool ok;
     if (!v->cfg.bios_none || !elf_is_elf(b.data, b.size)) {
@@ -246,7 +246,7 @@ static bool virt_load_initrd(struct virt *v, char *err, size_t errlen)
 {
     struct virt_boot *bt = &v->boot;
     struct blob b;
-    if (!blob_read(v->cfg.initrd, v->m.ram_size, &b, err, errlen))
+    if (!blob_read("-initrd", v->cfg.initrd, v->m.ram_size, &b, err, errlen))
         return false;
     uint64_t gap = v->m.ram_size / 2 < 128 * MiB ? v->m.ram_size / 2 : 128 * MiB;
     uint64_t start = align_up(bt->kernel_start + gap, 4096);
