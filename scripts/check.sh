@@ -6,6 +6,9 @@
 # script adds them up. Set TIERS="unit cli" to run a subset.
 BUILD=${BUILD:-build}
 export BUILD
+# For sanitizer builds: Criterion's runner leaks a little on its own.
+LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=$(pwd)/tests/lsan.supp}
+export LSAN_OPTIONS
 TIERS=${TIERS:-unit cli diff guest}
 pass=0 fail=0 skip=0
 failed_tiers=""

@@ -65,15 +65,16 @@ Test(fdt, chosen_and_memory)
     int len;
     cr_expect_str_eq(prop(fdt, "/chosen", "bootargs", &len), "console=ttyS0 quiet");
     cr_expect_str_eq(prop(fdt, "/chosen", "stdout-path", &len), "/soc/serial@10000000");
+    /* Properties are only 4-byte aligned: read them with fdt64_ld. */
     const fdt64_t *s = prop(fdt, "/chosen", "linux,initrd-start", &len);
     cr_expect_eq(len, 8);
-    cr_expect_eq(fdt64_to_cpu(*s), 0x88000000);
+    cr_expect_eq(fdt64_ld(s), 0x88000000);
     const fdt64_t *e = prop(fdt, "/chosen", "linux,initrd-end", &len);
-    cr_expect_eq(fdt64_to_cpu(*e), 0x88100000);
+    cr_expect_eq(fdt64_ld(e), 0x88100000);
     const fdt64_t *reg = prop(fdt, "/memory@80000000", "reg", &len);
     cr_expect_eq(len, 16);
-    cr_expect_eq(fdt64_to_cpu(reg[0]), 0x80000000);
-    cr_expect_eq(fdt64_to_cpu(reg[1]), 256ull << 20);
+    cr_expect_eq(fdt64_ld(&reg[0]), 0x80000000);
+    cr_expect_eq(fdt64_ld(&reg[1]), 256ull << 20);
 }
 
 Test(fdt, no_initrd_no_bootargs)
