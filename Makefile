@@ -63,7 +63,7 @@ check-sanitizers:
 
 run: deps
 	@$(MAKE) --no-print-directory all
-	@BUILD=$(BUILD) scripts/run.sh
+	@BUILD=$(BUILD) scripts/run.sh $(ARGS)
 
 guest-kit:
 	@scripts/guest-kit.sh
