@@ -10,7 +10,9 @@
  *  - the host FPU (cpu/fpu_arith.c) for add/sub/mul/div/sqrt/fma in RNE, RTZ,
  *    RDN and RUP, with the host's rounding mode and exception flags set and
  *    read around the single operation (x86 SSE detects tininess after
- *    rounding, as RISC-V does);
+ *    rounding, as RISC-V does); in RNE, for results well inside the range,
+ *    without touching the host's status register at all (NX comes from an
+ *    exactly computed rounding error);
  *  - an exact software path (cpu/fpu_soft.c): operands are unpacked, the
  *    exact result is formed with integer arithmetic (the bits shifted out kept
  *    as a sticky bit), then rounded once by fpu_round_pack. It serves RMM,

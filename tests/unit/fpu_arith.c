@@ -476,7 +476,7 @@ static uint64_t rand_operand(bool dbl)
     uint64_t r = rng(), sign = r & 1, e, frac;
     unsigned k;
 
-    switch ((r >> 1) % 8) {
+    switch ((r >> 1) % 10) {
     case 0:
         return dbl ? sp64[(r >> 8) % 12] : sp32[(r >> 8) % 12];
     case 1:
@@ -490,6 +490,13 @@ static uint64_t rand_operand(bool dbl)
     case 4:
         e = bias / 2 + (r >> 8) % 16;                   /* products near */
         break;                                          /* the bottom */
+    case 5:
+        /* Around the limits of the RNE fast path in cpu/fpu_arith.c. */
+        e = dbl ? 0x21a - 12 + (r >> 8) % 24 : (r >> 8) % 6;
+        break;
+    case 6:
+        e = dbl ? 0x40 - 12 + (r >> 8) % 24 : emax - (r >> 8) % 3;
+        break;
     default:
         e = bias - 30 + (r >> 8) % 60;
         break;
