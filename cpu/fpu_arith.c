@@ -19,9 +19,11 @@
 #include "cpu/fpu_int.h"
 #include "cpu/hart.h"
 
+#include <float.h>
 #include <math.h>
 
-#if defined(__x86_64__) || (defined(__i386__) && defined(__SSE2__))
+/* -DFPU_HOST_FENV forces the portable <fenv.h> path (to test it on x86). */
+#if defined(__x86_64__) && !defined(FPU_HOST_FENV)
 
 /* MXCSR (Intel SDM vol. 1 §10.2.3): flags IE DE ZE OE UE PE in bits 0-5,
  * all exceptions masked (bits 7-12), rounding control in bits 13-14, DAZ
@@ -148,29 +150,183 @@ static inline uint64_t f64_result(double r)
     return f64_isnan(b) ? F64_CANON : b;
 }
 
-/* One binary operation on the host. RMM goes to the exact software path. */
-#define HOST_BINOP(W, T, name, op, soft, soft_b)                          \
+/*
+ * Round-to-nearest fast path. Setting and reading the host's control/status
+ * register costs more than the operation itself (about 30 cycles for
+ * ldmxcsr/stmxcsr on current x86), and RNE is the host's own mode. So in RNE
+ * the operation runs directly and its only possible flag, NX, is derived
+ * from an exactly computed error: the TwoSum error of a sum, the fma
+ * residual a*b - p, b*q - a or r*r - a (exact when the result and operands
+ * are far enough from the bottom of the range). Binary32 checks its product,
+ * quotient or root in binary64, where they are exact. Whenever a result
+ * could involve NV, DZ, OF or UF (NaN, infinite, huge, zero or tiny
+ * results) these return false and the caller takes the general path.
+ * This needs operations evaluated in their own format (FLT_EVAL_METHOD 0).
+ */
+#if FLT_EVAL_METHOD == 0
+#define RNE_FAST 1
+#else
+#define RNE_FAST 0
+#endif
+
+static inline unsigned ex32(uint32_t a)
+{
+    return (a >> 23) & 0xff;
+}
+
+static inline unsigned ex64(uint64_t a)
+{
+    return (a >> 52) & 0x7ff;
+}
+
+static inline bool rne_add32(uint32_t a, uint32_t b, uint32_t *r,
+                             uint32_t *fl)
+{
+    float x = f32_val(a), y = f32_val(b), s, bb, err;
+
+    if (ex32(a) >= 0xfe || ex32(b) >= 0xfe)
+        return false;
+    s = x + y;
+    if (ex32(f32_bits(s)) >= 0xfe)
+        return false;
+    bb = s - x;                         /* Knuth's TwoSum: s + err = x + y */
+    err = (x - (s - bb)) + (y - bb);
+    if (err != 0)
+        *fl |= FFLAG_NX;
+    *r = f32_bits(s);
+    return true;
+}
+
+static inline bool rne_add64(uint64_t a, uint64_t b, uint64_t *r,
+                             uint32_t *fl)
+{
+    double x = f64_val(a), y = f64_val(b), s, bb, err;
+
+    if (ex64(a) >= 0x7fe || ex64(b) >= 0x7fe)
+        return false;
+    s = x + y;
+    if (ex64(f64_bits(s)) >= 0x7fe)
+        return false;
+    bb = s - x;
+    err = (x - (s - bb)) + (y - bb);
+    if (err != 0)
+        *fl |= FFLAG_NX;
+    *r = f64_bits(s);
+    return true;
+}
+
+/* Results at or above 2^-125 are not tiny, even after rounding. */
+static inline bool rne_mul32(uint32_t a, uint32_t b, uint32_t *r,
+                             uint32_t *fl)
+{
+    float x = f32_val(a), y = f32_val(b), p = x * y;
+
+    if (ex32(f32_bits(p)) < 2 || ex32(f32_bits(p)) >= 0xff)
+        return false;
+    if ((double)p != (double)x * (double)y)
+        *fl |= FFLAG_NX;
+    *r = f32_bits(p);
+    return true;
+}
+
+static inline bool rne_div32(uint32_t a, uint32_t b, uint32_t *r,
+                             uint32_t *fl)
+{
+    float x = f32_val(a), y = f32_val(b), q = x / y;
+
+    if (ex32(f32_bits(q)) < 2 || ex32(f32_bits(q)) >= 0xff)
+        return false;
+    if ((double)q * (double)y != (double)x)
+        *fl |= FFLAG_NX;
+    *r = f32_bits(q);
+    return true;
+}
+
+/* The residual fma(x, y, -p) is exact when |p| >= 2^-959: the product's
+ * bits then all lie at or above 2^-1074. */
+static inline bool rne_mul64(uint64_t a, uint64_t b, uint64_t *r,
+                             uint32_t *fl)
+{
+    double x = f64_val(a), y = f64_val(b), p = x * y;
+
+    if (ex64(f64_bits(p)) < 0x40 || ex64(f64_bits(p)) >= 0x7fe)
+        return false;
+    if (fma(x, y, -p) != 0)
+        *fl |= FFLAG_NX;
+    *r = f64_bits(p);
+    return true;
+}
+
+/* x - q*y is exact when q and y are both >= 2^-485 (their ulps multiply
+ * to at least 2^-1074) and q is finite. */
+static inline bool rne_div64(uint64_t a, uint64_t b, uint64_t *r,
+                             uint32_t *fl)
+{
+    double x = f64_val(a), y = f64_val(b), q = x / y;
+    unsigned eq = ex64(f64_bits(q)), ey = ex64(b);
+
+    if (eq < 0x21a || eq >= 0x7fe || ey < 0x21a || ey >= 0x7ff)
+        return false;
+    if (fma(-q, y, x) != 0)
+        *fl |= FFLAG_NX;
+    *r = f64_bits(q);
+    return true;
+}
+
+/* Positive normal operands only: no NV, the root is never tiny. */
+static inline bool rne_sqrt32(uint32_t a, uint32_t *r, uint32_t *fl)
+{
+    float x = f32_val(a), s;
+
+    if (a >> 31 || ex32(a) == 0 || ex32(a) == 0xff)
+        return false;
+    s = host_sqrt32(x);
+    if ((double)s * (double)s != (double)x)
+        *fl |= FFLAG_NX;
+    *r = f32_bits(s);
+    return true;
+}
+
+static inline bool rne_sqrt64(uint64_t a, uint64_t *r, uint32_t *fl)
+{
+    double x = f64_val(a), s;
+
+    if (a >> 63 || ex64(a) < 0x40 || ex64(a) == 0x7ff)
+        return false;
+    s = host_sqrt64(x);
+    if (fma(-s, s, x) != 0)
+        *fl |= FFLAG_NX;
+    *r = f64_bits(s);
+    return true;
+}
+
+/* One binary operation: the RNE fast path, else the host FPU with its
+ * flags, except RMM, which goes to the exact software path. */
+#define HOST_BINOP(W, T, name, op, fast, soft, b2)                        \
     uint##W##_t fpu_f##W##_##name(uint##W##_t a, uint##W##_t b,           \
                                   unsigned rm, uint32_t *fl)              \
     {                                                                     \
         T x = f##W##_val(a), y = f##W##_val(b), r;                        \
+        uint##W##_t fr;                                                   \
                                                                           \
+        if (RNE_FAST && rm == FPU_RNE && fast(a, b2, &fr, fl))            \
+            return fr;                                                    \
         if (rm == FPU_RMM)                                                \
-            return (uint##W##_t)soft(W == 64, a, soft_b, rm, fl);         \
+            return (uint##W##_t)soft(W == 64, a, b2, rm, fl);             \
         HOST_ENTER2(rm, x, y);                                            \
         r = x op y;                                                       \
         HOST_LEAVE(rm, r, fl);                                            \
         return f##W##_result(r);                                          \
     }
 
-HOST_BINOP(32, float, add, +, fpu_soft_add, b)
-HOST_BINOP(32, float, sub, -, fpu_soft_add, b ^ F32_SIGN)
-HOST_BINOP(32, float, mul, *, fpu_soft_mul, b)
-HOST_BINOP(32, float, div, /, fpu_soft_div, b)
-HOST_BINOP(64, double, add, +, fpu_soft_add, b)
-HOST_BINOP(64, double, sub, -, fpu_soft_add, b ^ F64_SIGN)
-HOST_BINOP(64, double, mul, *, fpu_soft_mul, b)
-HOST_BINOP(64, double, div, /, fpu_soft_div, b)
+HOST_BINOP(32, float, add, +, rne_add32, fpu_soft_add, b)
+HOST_BINOP(32, float, sub, -, rne_add32, fpu_soft_add, b ^ F32_SIGN)
+HOST_BINOP(32, float, mul, *, rne_mul32, fpu_soft_mul, b)
+HOST_BINOP(32, float, div, /, rne_div32, fpu_soft_div, b)
+HOST_BINOP(64, double, add, +, rne_add64, fpu_soft_add, b)
+HOST_BINOP(64, double, sub, -, rne_add64, fpu_soft_add, b ^ F64_SIGN)
+HOST_BINOP(64, double, mul, *, rne_mul64, fpu_soft_mul, b)
+HOST_BINOP(64, double, div, /, rne_div64, fpu_soft_div, b)
 
 /* Square root never needs RMM's tie rule: the square root of a p-bit
  * number is never exactly halfway between two p-bit numbers (a midpoint
@@ -179,9 +335,12 @@ HOST_BINOP(64, double, div, /, fpu_soft_div, b)
 uint32_t fpu_f32_sqrt(uint32_t a, unsigned rm, uint32_t *fl)
 {
     float x = f32_val(a), r;
+    uint32_t fr;
 
     if (rm == FPU_RMM)
         rm = FPU_RNE;
+    if (RNE_FAST && rm == FPU_RNE && rne_sqrt32(a, &fr, fl))
+        return fr;
     HOST_ENTER1(rm, x);
     r = host_sqrt32(x);
     HOST_LEAVE(rm, r, fl);
@@ -191,9 +350,12 @@ uint32_t fpu_f32_sqrt(uint32_t a, unsigned rm, uint32_t *fl)
 uint64_t fpu_f64_sqrt(uint64_t a, unsigned rm, uint32_t *fl)
 {
     double x = f64_val(a), r;
+    uint64_t fr;
 
     if (rm == FPU_RMM)
         rm = FPU_RNE;
+    if (RNE_FAST && rm == FPU_RNE && rne_sqrt64(a, &fr, fl))
+        return fr;
     HOST_ENTER1(rm, x);
     r = host_sqrt64(x);
     HOST_LEAVE(rm, r, fl);

@@ -10,7 +10,9 @@
  *  - the host FPU (cpu/fpu_arith.c) for add/sub/mul/div/sqrt/fma in RNE, RTZ,
  *    RDN and RUP, with the host's rounding mode and exception flags set and
  *    read around the single operation (x86 SSE detects tininess after
- *    rounding, as RISC-V does);
+ *    rounding, as RISC-V does); in RNE, for results well inside the range,
+ *    without touching the host's status register at all (NX comes from an
+ *    exactly computed rounding error);
  *  - an exact software path (cpu/fpu_soft.c): operands are unpacked, the
  *    exact result is formed with integer arithmetic (the bits shifted out kept
  *    as a sticky bit), then rounded once by fpu_round_pack. It serves RMM,
@@ -23,6 +25,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
+
+#include "cpu/fpu.h"            /* fpu_box, fpu_unbox */
 
 /* Rounding modes (unpriv spec §11.2, table 11.1). */
 enum { FPU_RNE = 0, FPU_RTZ = 1, FPU_RDN = 2, FPU_RUP = 3, FPU_RMM = 4,
@@ -40,18 +44,6 @@ enum { FPU_FLE = 0, FPU_FLT = 1, FPU_FEQ = 2 };
 #define F32_SIGN  0x80000000u
 #define F64_SIGN  0x8000000000000000ull
 #define F32_BOX   0xffffffff00000000ull
-
-/* A single read from an f register: a value not properly NaN-boxed reads as
- * the canonical NaN (§12.2). */
-static inline uint32_t fpu_unbox(uint64_t v)
-{
-    return (v >> 32) == 0xffffffffu ? (uint32_t)v : F32_CANON;
-}
-
-static inline uint64_t fpu_box(uint32_t v)
-{
-    return F32_BOX | v;
-}
 
 static inline bool f32_isnan(uint32_t a)
 {
