@@ -30,6 +30,11 @@ CFLAGS = ["-nostdlib", "-nostartfiles", "-static", "-fno-pie", "-no-pie",
           "-T", os.path.join(HERE, "rt", "link.ld")]
 RT_SRCS = [os.path.join(HERE, "rt", "crt0.S"), os.path.join(HERE, "rt", "rt.c")]
 MACHINE_ARGS = ["-M", "virt", "-bios", "none", "-m", "128M"]
+# The reference hart: QEMU 7.2's rv64 minus the extensions blkemu does not
+# implement (H, bit manipulation, debug triggers, Svinval), so that the CSR
+# map, misa and the decoding of garbage words are comparable.
+QEMU_CPU = os.environ.get("QEMU_CPU", "rv64,h=false,zba=false,zbb=false,zbc=false,"
+                          "zbs=false,debug=false,svinval=false")
 
 # Programs per kind generated from one --seed (random sequences: --count).
 GARBAGE32_PROGS = 6
@@ -88,7 +93,7 @@ def run_emu(cmd, timeout):
 
 
 def qemu_cmd(elf):
-    return [QEMU] + MACHINE_ARGS + ["-nographic", "-kernel", elf]
+    return [QEMU] + MACHINE_ARGS + ["-cpu", QEMU_CPU, "-nographic", "-kernel", elf]
 
 
 def blkemu_cmd(build, elf):

@@ -21,6 +21,8 @@ _start:
     csrw mscratch, t0
     la t0, rt_mtrap_entry
     csrw mtvec, t0
+    la t0, rt_strap_entry
+    csrw stvec, t0
     csrw mie, zero
     csrw medeleg, zero
     csrw mideleg, zero
@@ -252,6 +254,8 @@ rt_enter:
     slli a0, a0, 11
     csrs mstatus, a0
     csrw mepc, a1
+    la t1, _strap_stack_top     /* a fresh S trap stack for every entry */
+    csrw sscratch, t1
     mv a0, a2
     mv sp, a3
     /* ra: rt_lower_ret at the same offset from fn's alias as in the image,
