@@ -134,7 +134,10 @@ static bool apply(struct blkemu_config *cfg, enum opt_id id, const char *name,
             return false;
         }
         return true;
-    case OPT_BIOS: cfg->bios = v; return true;
+    case OPT_BIOS:
+        cfg->bios_none = !strcmp(v, "none");
+        cfg->bios = cfg->bios_none ? NULL : v;
+        return true;
     case OPT_KERNEL: cfg->kernel = v; return true;
     case OPT_INITRD: cfg->initrd = v; return true;
     case OPT_APPEND: cfg->append = v; return true;

@@ -16,7 +16,8 @@ struct blkemu_config {
     const char *machine;      /* -M: only "virt" */
     uint64_t ram_size;        /* -m, bytes */
     unsigned smp;             /* -smp */
-    const char *bios;         /* -bios FILE, "none", or NULL for the default */
+    const char *bios;         /* -bios FILE, or NULL for the default */
+    bool bios_none;           /* -bios none */
     const char *kernel;       /* -kernel */
     const char *initrd;       /* -initrd */
     const char *append;       /* -append */

@@ -14,30 +14,30 @@
 
 #include "hw/machine.h"
 
-bool blob_read(const char *path, size_t max, struct blob *out, char *err,
-               size_t errlen)
+bool blob_read(const char *what, const char *path, size_t max,
+               struct blob *out, char *err, size_t errlen)
 {
     *out = (struct blob){ 0 };
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
-        snprintf(err, errlen, "cannot open '%s': %s", path, strerror(errno));
+        snprintf(err, errlen, "%s: cannot open '%s': %s", what, path, strerror(errno));
         return false;
     }
     struct stat st;
     if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-        snprintf(err, errlen, "'%s' is not a regular file", path);
+        snprintf(err, errlen, "%s: '%s' is not a regular file", what, path);
         close(fd);
         return false;
     }
     if ((uint64_t)st.st_size > max) {
-        snprintf(err, errlen, "'%s' is too large (%lld bytes; at most %zu fit)",
-                 path, (long long)st.st_size, max);
+        snprintf(err, errlen, "%s: '%s' (%lld bytes) does not fit in guest RAM "
+                 "(%zu bytes; try a larger -m)", what, path, (long long)st.st_size, max);
         close(fd);
         return false;
     }
     uint8_t *buf = malloc(st.st_size ? (size_t)st.st_size : 1);
     if (!buf) {
-        snprintf(err, errlen, "out of memory reading '%s'", path);
+        snprintf(err, errlen, "%s: out of memory reading '%s'", what, path);
         close(fd);
         return false;
     }
@@ -47,7 +47,7 @@ bool blob_read(const char *path, size_t max, struct blob *out, char *err,
         if (n < 0 && errno == EINTR)
             continue;
         if (n <= 0) {
-            snprintf(err, errlen, "cannot read '%s': %s", path,
+            snprintf(err, errlen, "%s: cannot read '%s': %s", what, path,
                      n < 0 ? strerror(errno) : "unexpected end of file");
             free(buf);
             close(fd);

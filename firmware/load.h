@@ -18,9 +18,10 @@ struct blob {
     size_t size;
 };
 
-/* Read `path` (at most max bytes). False with err set ("cannot open X: …"). */
-bool blob_read(const char *path, size_t max, struct blob *out, char *err,
-               size_t errlen);
+/* Read `path` (at most max bytes). False with err set, naming `what` (the
+ * option, e.g. "-kernel") and the file. */
+bool blob_read(const char *what, const char *path, size_t max,
+               struct blob *out, char *err, size_t errlen);
 void blob_free(struct blob *b);
 
 /* The RISC-V Linux Image header (Documentation/riscv/boot-image-header.rst). */

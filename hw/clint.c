@@ -56,7 +56,8 @@ void clint_reset(struct clint *c)
  * refused (an access fault), as QEMU's ACLINT does. */
 static bool clint_access_ok(uint64_t off, unsigned size, bool msip)
 {
-    if ((size != 4 && size != 8) || (msip && size != 4) || (off & (size - 1))) {
+    bool width_ok = msip ? size == 4 : size == 4 || size == 8;
+    if (!width_ok || (off & (size - 1))) {
         log_guest_error("clint: bad %u-byte access at +0x%llx", size,
                         (unsigned long long)off);
         return false;

@@ -1,8 +1,8 @@
 /*
- * tests/unit/console.c — the stdio console: Ctrl-A escapes, flow control with
- * a resume from another thread, EOF without spinning, whole writes through
- * a small pipe, and a terminal (a pty) put in raw mode and restored on
- * close, exit() and fatal signals.
+ * tests/unit/console.c — the stdio console: Ctrl-A escapes, flow control
+ * with a resume from another thread, EOF without spinning, whole writes
+ * through a small pipe, and a terminal (a pty) put in raw mode and
+ * restored on close, exit() and fatal signals.
  */
 #include <criterion/criterion.h>
 #include <fcntl.h>

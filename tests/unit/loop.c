@@ -244,7 +244,8 @@ Test(loop, timers_fire_in_deadline_order_and_not_early, .timeout = 5)
     struct tfire f[4];
     struct loop_timer *t[4];
     for (int i = 0; i < 4; i++) {
-        f[i] = (struct tfire){ .deadline = now + offs[i], .next_order = &next };
+        f[i] = (struct tfire){ .deadline = now + offs[i],
+                               .next_order = &next };
         t[i] = loop_timer_new(l, timer_record, &f[i]);
         loop_timer_mod(t[i], f[i].deadline);
     }
