@@ -90,8 +90,8 @@ int main(void)
     /* without the catch-all entry, S/U accesses matching nothing fail */
     CSR_WRITE(pmpcfg0, cfg & 0xffffffffull);
     CSR_WRITE(pmpaddr5, ~0ull);
-    rt_printf("entry 4 off, code still reachable through entry 5 = NAPOT all X:\n");
-    CSR_WRITE(pmpcfg0, (cfg & 0xffffffffull) | (0x1cull << 40));
+    rt_printf("entry 4 off, code still reachable through entry 5 = NAPOT all RX:\n");
+    CSR_WRITE(pmpcfg0, (cfg & 0xffffffffull) | (0x1dull << 40));
     all("no RW catch-all");
     CSR_WRITE(pmpcfg0, cfg);
     /* lock entry 0 (R only): M stores to it fault from now on, and entry
