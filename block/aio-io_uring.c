@@ -195,9 +195,15 @@ static void uring_setup_error(struct blk *b, int ret, char *err,
                 dis = -1;
             fclose(f);
         }
-        snprintf(err, errlen, "'%s': aio=io_uring: io_uring is disabled "
-                 "(kernel.io_uring_disabled=%d, or a seccomp policy); use "
-                 "aio=native or aio=threads", b->path, dis);
+        if (dis > 0)
+            snprintf(err, errlen, "'%s': aio=io_uring: io_uring is disabled "
+                     "(kernel.io_uring_disabled=%d); use aio=native or "
+                     "aio=threads", b->path, dis);
+        else
+            snprintf(err, errlen, "'%s': aio=io_uring: io_uring is disabled "
+                     "by a seccomp or container policy (io_uring_setup: %s); "
+                     "use aio=native or aio=threads", b->path,
+                     strerror(-ret));
     } else {
         snprintf(err, errlen, "'%s': aio=io_uring: cannot set up a ring: "
                  "%s", b->path, strerror(-ret));
