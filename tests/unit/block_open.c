@@ -280,7 +280,6 @@ Test(iothread, runs_work_on_its_own_thread, .timeout = 10)
     cr_assert(iothread_run_sync(io, note_thread, &t));
     cr_assert(pthread_equal(t, iothread_thread(io)));
     cr_assert(!pthread_equal(t, pthread_self()));
-    cr_assert_geq(loop_get_stats(iothread_loop(io)).calls, 1);
     iothread_free(io);
 }
 
