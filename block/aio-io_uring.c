@@ -156,6 +156,12 @@ static void uring_retry(void *opaque)
     blk__batch_end(b);
 }
 
+static bool uring_poll(struct blk *b)
+{
+    struct uring *s = b->eng;
+    return io_uring_cq_ready(&s->ring) && uring_harvest(s) > 0;
+}
+
 static bool uring_wait(struct blk *b)
 {
     struct uring *s = b->eng;
@@ -305,4 +311,5 @@ const struct blk_engine_ops blk_engine_io_uring = {
     .queue = uring_queue,
     .flush = uring_flush,
     .wait = uring_wait,
+    .poll = uring_poll,
 };

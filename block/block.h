@@ -151,6 +151,12 @@ void blk_unplug(struct blk *b);
  * submitted so far has completed and its callback has run. */
 void blk_drain(struct blk *b);
 
+/* Harvest completions without waiting and run their callbacks: for an
+ * adaptively polling loop (seed 004) to call while it spins instead of
+ * sleeping. True if any request completed. Home loop thread; never from
+ * inside one of this drive's callbacks. */
+bool blk_poll(struct blk *b);
+
 /* A snapshot of the drive's counters. Any thread. */
 struct blk_stats blk_get_stats(const struct blk *b);
 

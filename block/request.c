@@ -506,6 +506,16 @@ void blk_unplug(struct blk *b)
         blk__flush(b);
 }
 
+bool blk_poll(struct blk *b)
+{
+    bool progress = b->done_head || b->noom;
+    run_done_list(b);
+    blk__batch_begin(b);
+    progress |= b->engine->poll(b);
+    blk__batch_end(b);
+    return progress;
+}
+
 void blk_drain(struct blk *b)
 {
     unsigned plugged = b->plugged;
