@@ -95,8 +95,14 @@ void hart_mode_changed(struct hart *h)
     if (dpriv == PRV_M && (h->mstatus & MSTATUS_MPRV))
         dpriv = (unsigned)((h->mstatus & MSTATUS_MPP) >> 11);
     h->data_midx = mmu_midx(h, dpriv);
-    h->fetch_midx = mmu_midx(h, h->priv);
-    h->fetch_va = TLB_INVALID;
+    /* Fetch permissions do not depend on SUM or MXR: S-mode always uses
+     * the SUM=0 set, so toggling SUM (Linux's user copies) keeps the
+     * current fetch page. */
+    unsigned fm = h->priv == PRV_S ? TLB_MODE_S : mmu_midx(h, h->priv);
+    if (fm != h->fetch_midx) {
+        h->fetch_midx = fm;
+        h->fetch_va = TLB_INVALID;
+    }
 }
 
 uint64_t hart_instret_now(const struct hart *h)
