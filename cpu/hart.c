@@ -184,22 +184,40 @@ static bool hart_enter_page(struct hart *h)
     return true;
 }
 
-/* Run up to n instructions; returns how many ran. */
+/* Run up to n instructions; returns how many ran.
+ *
+ * Inside a page, the loop does not wait for the handler's store of h->pc
+ * to find the next instruction: it assumes straight-line execution (next
+ * slot = d + len/2) and only checks afterwards, with well-predicted
+ * branches, that the handler did advance pc by len and that the fetch page
+ * is still valid (traps, xRET, FENCE.I, SFENCE.VMA and satp writes
+ * invalidate it). This takes the pc store-to-load round trip off the
+ * critical path of dispatch. */
 static uint64_t hart_run(struct hart *h, int64_t n)
 {
     h->batch_n = n;
     h->budget = n;
     h->budget_cut = 0;
     while (h->budget > 0) {
-        h->budget--;
         uint64_t pc = h->pc;
         if (unlikely((pc & PAGE_MASK) != h->fetch_va) && !hart_enter_page(h)) {
+            h->budget--;
             h->x[0] = 0;
             continue;
         }
+        const uint64_t page = h->fetch_va;
         const struct dinsn *d = &h->fetch_page[(pc & 0xfff) >> 1];
-        d->fn(h, d);
-        h->x[0] = 0;
+        for (;;) {
+            h->budget--;
+            d->fn(h, d);
+            h->x[0] = 0;
+            unsigned len = d->len;
+            pc += len;
+            if (unlikely(h->pc != pc || ((pc ^ page) & PAGE_MASK) ||
+                         h->fetch_va != page || h->budget <= 0))
+                break;
+            d += len >> 1;
+        }
     }
     uint64_t done = (uint64_t)(n - h->budget_cut);
     __atomic_store_n(&h->instret, h->instret + done, __ATOMIC_RELAXED);
