@@ -257,11 +257,17 @@ static uint64_t hart_batch(struct hart *h, int64_t n)
     return hart_run(h, n);
 }
 
-/* The next mtime at which a timer interrupt could become pending. */
-static uint64_t hart_next_deadline(const struct hart *h)
+/* The next mtime at which a timer could wake WFI: only timers whose
+ * interrupt is enabled in mie and still in the future count (a parked
+ * hart with MTIP pending but masked must sleep, not spin). */
+static uint64_t hart_next_deadline(const struct hart *h, uint64_t now)
 {
-    uint64_t t = atomic_load(&h->mtimecmp);
-    if ((h->menvcfg & MENVCFG_STCE) && h->stimecmp_armed && h->stimecmp < t)
+    uint64_t t = UINT64_MAX;
+    uint64_t mt = atomic_load(&h->mtimecmp);
+    if ((h->mie & MIP_MTIP) && mt > now)
+        t = mt;
+    if ((h->menvcfg & MENVCFG_STCE) && h->stimecmp_armed &&
+        (h->mie & MIP_STIP) && h->stimecmp > now && h->stimecmp < t)
         t = h->stimecmp;
     return t;
 }
@@ -275,7 +281,7 @@ static void hart_sleep(struct hart *h)
         hart_update_timers(h);
         if (hart_pending(h) || atomic_exchange(&h->kicked, false))
             break;
-        uint64_t deadline = hart_next_deadline(h);
+        uint64_t deadline = hart_next_deadline(h, clock_mtime());
         if (deadline == UINT64_MAX) {
             pthread_cond_wait(&h->cond, &h->lock);
         } else {
