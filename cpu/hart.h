@@ -94,7 +94,7 @@ struct tlb_entry {
 
 /* Decode cache (cpu/dcache.c): one pre-decoded guest physical page. */
 #define DPAGE_INSNS  2048
-#define DCACHE_SLOTS 512
+#define DCACHE_SLOTS 1024
 struct dpage {
     uint64_t pa;        /* physical page address, or TLB_INVALID */
     struct dinsn insn[DPAGE_INSNS];
