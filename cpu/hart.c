@@ -23,9 +23,12 @@ const char *hart_isa_string(void)
 
 struct hart *hart_create(struct machine *m, unsigned hartid)
 {
-    struct hart *h = calloc(1, sizeof *h);
+    /* The TLB wants cache-line alignment (struct hart is over-aligned). */
+    size_t size = (sizeof(struct hart) + 63) & ~(size_t)63;
+    struct hart *h = aligned_alloc(64, size);
     if (!h)
         return NULL;
+    memset(h, 0, size);
     h->m = m;
     h->hartid = hartid;
     h->code_pages = (m->ram_size + PAGE_SIZE - 1) >> 12;

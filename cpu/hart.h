@@ -90,6 +90,7 @@ struct tlb_entry {
     uintptr_t addend;   /* host address = guest va + addend */
     uint64_t va;        /* page va (for flush-by-address), or TLB_INVALID */
     uint64_t span;      /* mask of the leaf mapping's size - 1 (superpages) */
+    uint64_t pad;       /* one entry = one 64-byte cache line */
 };
 
 /* Decode cache (cpu/dcache.c): one pre-decoded guest physical page. */
@@ -154,7 +155,7 @@ struct hart {
     uint64_t satp;
     unsigned satp_levels;   /* 0 = Bare, 3 = Sv39, 4 = Sv48 */
     uint64_t satp_root;     /* root table physical address */
-    struct tlb_entry tlb[TLB_MODES][TLB_SETS];
+    struct tlb_entry tlb[TLB_MODES][TLB_SETS] __attribute__((aligned(64)));
 
     /* PMP (cpu/pmp.c). */
     uint8_t pmpcfg[PMP_ENTRIES];

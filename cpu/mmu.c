@@ -47,7 +47,7 @@ void mmu_flush_all(struct hart *h)
         for (unsigned i = 0; i < TLB_SETS; i++)
             h->tlb[m][i] = (struct tlb_entry){
                 TLB_INVALID, TLB_INVALID, TLB_INVALID, TLB_INVALID, 0,
-                TLB_INVALID, 0,
+                TLB_INVALID, 0, 0,
             };
     h->fetch_va = TLB_INVALID;
 }
@@ -60,7 +60,7 @@ void mmu_flush_va(struct hart *h, uint64_t va)
             if (e->va != TLB_INVALID && ((e->va ^ va) & ~e->span) == 0)
                 *e = (struct tlb_entry){
                     TLB_INVALID, TLB_INVALID, TLB_INVALID, TLB_INVALID, 0,
-                    TLB_INVALID, 0,
+                    TLB_INVALID, 0, 0,
                 };
         }
     h->fetch_va = TLB_INVALID;
