@@ -20,4 +20,18 @@
  * rounding mode in frm) are made by the handler when it runs. */
 bool fpu_decode(uint32_t raw, struct dinsn *d);
 
+/* NaN-boxing (unpriv spec §12.2): a single in a 64-bit f register has its
+ * upper 32 bits all ones. FLW writes fpu_box(word); FSW stores the low 32
+ * bits as they are. A single operand that is not properly boxed reads as the
+ * canonical NaN 0x7fc00000 (fpu_unbox). */
+static inline uint64_t fpu_box(uint32_t v)
+{
+    return 0xffffffff00000000ull | v;
+}
+
+static inline uint32_t fpu_unbox(uint64_t v)
+{
+    return (v >> 32) == 0xffffffffu ? (uint32_t)v : 0x7fc00000u;
+}
+
 #endif

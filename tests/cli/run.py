@@ -1,0 +1,105 @@
+#!/usr/bin/env python3
+"""tests/cli/run.py — bad command lines and bad boot files: each gives one
+line naming the problem on stderr, exit status 1, and no core dump.
+Also --help, --version and --dump-dtb behave."""
+import os
+import subprocess
+import sys
+import tempfile
+
+BUILD = os.environ.get("BUILD", "build")
+EMU = os.path.join(BUILD, "blkemu")
+passed = failed = 0
+
+
+def run(args, **kw):
+    return subprocess.run([EMU] + args, capture_output=True, text=True,
+                          timeout=30, stdin=subprocess.DEVNULL, **kw)
+
+
+def check(name, ok, detail=""):
+    global passed, failed
+    if ok:
+        passed += 1
+        print(f"PASS {name}")
+    else:
+        failed += 1
+        print(f"FAIL {name}: {detail}")
+
+
+def expect_error(name, args, needle):
+    r = run(args)
+    lines = [l for l in r.stderr.splitlines() if l.strip()]
+    ok = (r.returncode == 1 and len(lines) == 1 and needle in lines[0]
+          and r.stdout == "")
+    check(name, ok, f"rc={r.returncode} stderr={r.stderr!r} stdout={r.stdout[:200]!r}")
+
+
+def main():
+    tmp = tempfile.mkdtemp(prefix="blkemu-cli-")
+    garbage = os.path.join(tmp, "garbage")
+    with open(garbage, "wb") as f:
+        f.write(bytes((i * 37 + 11) & 0xff for i in range(8192)))
+    short = os.path.join(tmp, "short")
+    with open(short, "wb") as f:
+        f.write(b"RSC")
+    # A minimal valid Image header claiming a tiny kernel.
+    image = os.path.join(tmp, "Image")
+    hdr = bytearray(4096)
+    hdr[8:16] = (0x200000).to_bytes(8, "little")
+    hdr[16:24] = (4096).to_bytes(8, "little")
+    hdr[48:56] = b"RISCV\0\0\0"
+    hdr[56:60] = b"RSC\x05"
+    with open(image, "wb") as f:
+        f.write(hdr)
+    big = os.path.join(tmp, "bigrd")
+    with open(big, "wb") as f:
+        f.truncate(40 << 20)
+    unreadable = os.path.join(tmp, "unreadable")
+    with open(unreadable, "wb") as f:
+        f.write(b"x")
+    os.chmod(unreadable, 0)
+
+    expect_error("unknown option", ["-frobnicate"], "unknown option '-frobnicate'")
+    expect_error("missing value", ["-kernel"], "needs a value")
+    expect_error("smp zero", ["-smp", "0"], "-smp '0'")
+    expect_error("smp above maximum", ["-smp", "9"], "-smp '9'")
+    expect_error("memory below minimum", ["-m", "1M"], "below the minimum")
+    expect_error("memory above host", ["-m", "100T"], "more than the host")
+    expect_error("unknown machine", ["-M", "sifive_u"], "unknown machine")
+    expect_error("missing firmware", ["-bios", os.path.join(tmp, "nope.bin")],
+                 "cannot open")
+    expect_error("missing kernel", ["-kernel", os.path.join(tmp, "nope")],
+                 "cannot open")
+    if os.geteuid() != 0:
+        expect_error("unreadable kernel", ["-kernel", unreadable], "cannot open")
+    expect_error("kernel not an Image", ["-kernel", garbage], "not a RISC-V Image")
+    expect_error("truncated Image", ["-kernel", short], "shorter than its 64-byte header")
+    expect_error("kernel is a directory", ["-kernel", tmp], "not a regular file")
+    expect_error("initrd does not fit", ["-m", "32M", "-kernel", image,
+                                         "-initrd", big], "does not fit")
+    expect_error("initrd without kernel", ["-initrd", image], "-initrd needs -kernel")
+    expect_error("bios none without kernel", ["-bios", "none"], "needs -kernel")
+    expect_error("ELF outside RAM", ["-bios", "none", "-kernel", "/bin/true"],
+                 "not a 64-bit little-endian RISC-V ELF")
+
+    r = run(["--help"])
+    check("help lists every option", r.returncode == 0 and all(
+        o in r.stdout for o in ["-M", "-m ", "-smp", "-bios", "-kernel", "-initrd",
+                                "-append", "-no-reboot", "--dump-dtb", "--stats",
+                                "--version"]), r.stdout)
+    r = run(["--version"])
+    check("version", r.returncode == 0 and r.stdout.startswith("blkemu "), r.stdout)
+    dtb = os.path.join(tmp, "virt.dtb")
+    r = run(["-smp", "2", "--dump-dtb", dtb])
+    ok = r.returncode == 0 and os.path.exists(dtb)
+    if ok:
+        with open(dtb, "rb") as f:
+            ok = f.read(4) == b"\xd0\x0d\xfe\xed"
+    check("dump-dtb writes a blob", ok, r.stderr)
+    print(f"{passed} passed, {failed} failed")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
