@@ -350,12 +350,37 @@ class Harness:
         ]
 
 
+def bench(h, runs):
+    """Time from starting the emulator to BLKEMU-USERSPACE-START, per -smp."""
+    bad = 0
+    for smp in (1, 2, 4):
+        times = []
+        for _ in range(runs):
+            b = h.boot(smp, "uname")
+            t, _ = b.first(r"BLKEMU-USERSPACE-START")
+            if t is None or b.status != 0:
+                bad += 1
+                print(f"BENCH emu={h.emu} smp={smp}: boot failed", flush=True)
+                print(b.tail(), flush=True)
+                continue
+            times.append(t)
+        if times:
+            times.sort()
+            print(f"BENCH emu={h.emu} smp={smp} userspace-after min={times[0]:.2f}s "
+                  f"median={times[len(times) // 2]:.2f}s max={times[-1]:.2f}s runs={len(times)}",
+                  flush=True)
+    return 1 if bad else 0
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("-k", action="append", default=[], metavar="SUBSTRING",
                     help="run only the tests whose name contains SUBSTRING (repeatable)")
     ap.add_argument("--list", action="store_true", help="list the tests and exit")
     ap.add_argument("-v", "--verbose", action="store_true", help="show commands and every console")
+    ap.add_argument("--bench", type=int, metavar="N",
+                    help="instead of testing, boot job uname N times per -smp 1/2/4 and print "
+                         "the time to the first userspace line (min/median/max)")
     args = ap.parse_args()
     h = Harness(args)
     selected = [(n, f) for n, f in h.tests() if not args.k or any(k in n for k in args.k)]
@@ -368,6 +393,8 @@ def main():
             sys.exit(f"guesttest: {exe} not built (run make)")
     h.load_kit()
     print(f"guesttest: EMU={h.emu} kernel={h.kit['KERNEL']}", flush=True)
+    if args.bench:
+        return bench(h, args.bench)
     for _, f in selected:
         f()
     print(f"{h.passed} passed, {h.failed} failed", flush=True)
