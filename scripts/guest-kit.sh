@@ -82,8 +82,12 @@ fetch_source() {
         apt_private
         rm -rf "$d"; mkdir -p "$d"
         log "apt-get source $pkg"
-        (cd "$d" && apt-get "${APT_OPTS[@]}" source --download-only "$pkg" >fetch.log 2>&1) || {
-            cat "$d/fetch.log" >&2; die "apt-get source $pkg failed"; }
+        if ! (cd "$d" && apt-get "${APT_OPTS[@]}" source --download-only "$pkg" >fetch.log 2>&1); then
+            # Stale lists name a version the mirror no longer has: refresh once.
+            rm -f "$CACHE/apt/lists/.updated"; apt_private
+            (cd "$d" && apt-get "${APT_OPTS[@]}" source --download-only "$pkg" >fetch.log 2>&1) || {
+                cat "$d/fetch.log" >&2; die "apt-get source $pkg failed"; }
+        fi
         dsc=$(ls "$d"/*.dsc | head -n1)
         (cd "$d" && dpkg-source --no-check -x "$(basename "$dsc")" tree >>fetch.log 2>&1) ||
             die "dpkg-source -x $dsc failed"
