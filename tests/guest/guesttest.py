@@ -317,22 +317,56 @@ class Harness:
             bad.append(f"fio JSON does not parse: {e}")
             return None
 
-    def t_disk(self):
-        """Boot from the ext4 image on virtio-blk (root=/dev/vda), no initrd."""
+    # Block devices, in QEMU's spelling (blkemu's board follows QEMU's options).
+    DISKS = {
+        "virtio": (["-device", "virtio-blk-pci,drive=d0"], "/dev/vda"),
+        "ahci": (["-device", "ahci,id=ahci0", "-device", "ide-hd,drive=d0,bus=ahci0.0"],
+                 "/dev/sda"),
+    }
+
+    def t_disk(self, kind):
+        """Boot from the ext4 image on a disk controller, no initrd."""
+        name = f"disk-{kind}"
         disk = self.kit.get("DISK")
         if not disk or not os.path.exists(disk):
-            return self.skip("disk-virtio", "no disk image in the kit")
+            return self.skip(name, "no disk image in the kit")
         if self.emu != "qemu" and not os.environ.get("GUEST_TEST_DISK"):
-            return self.skip("disk-virtio", "blkemu has no virtio-blk yet (GUEST_TEST_DISK=1 to try)")
-        # QEMU's spelling; blkemu's board follows QEMU's options.
-        extra = ["-drive", f"file={disk},if=none,id=d0,format=raw,snapshot=on",
-                 "-device", "virtio-blk-pci,drive=d0"]
-        b = self.boot(2, "uname", extra=extra, append="root=/dev/vda rw rootwait")
-        bad, t_user = self.check_booted("disk-virtio", b)
+            return self.skip(name, f"blkemu has no {kind} disk yet (GUEST_TEST_DISK=1 to try)")
+        devices, root = self.DISKS[kind]
+        extra = ["-drive", f"file={disk},if=none,id=d0,format=raw,snapshot=on"] + devices
+        b = self.boot(2, "uname", extra=extra, append=f"root={root} rw rootwait")
+        bad, t_user = self.check_booted(name, b)
         if not b.find(r"BLKEMU-NPROC=2"):
             bad.append("no BLKEMU-NPROC=2")
-        self.result("disk-virtio", not bad,
-                    "; ".join(bad) or f"booted from /dev/vda, userspace after {t_user:.2f} s", b)
+        self.result(name, not bad,
+                    "; ".join(bad) or f"booted from {root}, userspace after {t_user:.2f} s", b)
+
+    def t_fio_disk(self, kind):
+        """fio (io_uring, O_DIRECT, random reads) on the raw disk the guest booted from."""
+        name = f"fio-{kind}"
+        disk = self.kit.get("DISK")
+        if not disk or not os.path.exists(disk):
+            return self.skip(name, "no disk image in the kit")
+        if self.emu != "qemu" and not os.environ.get("GUEST_TEST_DISK"):
+            return self.skip(name, f"blkemu has no {kind} disk yet (GUEST_TEST_DISK=1 to try)")
+        devices, root = self.DISKS[kind]
+        extra = ["-drive", f"file={disk},if=none,id=d0,format=raw,snapshot=on"] + devices
+        fio = (f"--name={kind} --filename={root} --rw=randread --bs=4k --direct=1 "
+               f"--ioengine=io_uring --iodepth=8 --size=32m --runtime=2 --time_based")
+        b = self.boot(2, "fio", extra=extra, append=f'root={root} ro rootwait blkemu.fio="{fio}"')
+        bad, _ = self.check_booted(name, b)
+        js = self.fio_json(b, bad)
+        detail = ""
+        if js is not None:
+            jobs = js.get("jobs", [{}])
+            job = jobs[0] if jobs else {}
+            iops = job.get("read", {}).get("iops", 0)
+            if job.get("error"):
+                bad.append(f"fio error {job.get('error')}")
+            if not iops > 0:
+                bad.append("fio read nothing")
+            detail = f"io_uring O_DIRECT 4k random reads on {root}: {iops:.0f} IOPS"
+        self.result(name, not bad, "; ".join(bad) or detail, b)
 
     def tests(self):
         return [
@@ -346,7 +380,10 @@ class Harness:
             ("fail-code-3", lambda: self.t_fail(3)),
             ("fail-code-77", lambda: self.t_fail(77)),
             ("fio-smoke", self.t_fio),
-            ("disk-virtio", self.t_disk),
+            ("disk-virtio", lambda: self.t_disk("virtio")),
+            ("disk-ahci", lambda: self.t_disk("ahci")),
+            ("fio-virtio", lambda: self.t_fio_disk("virtio")),
+            ("fio-ahci", lambda: self.t_fio_disk("ahci")),
         ]
 
 
