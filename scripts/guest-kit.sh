@@ -18,6 +18,8 @@
 #   --userland-only  build everything but the kernel (current.env then lacks KERNEL
 #                    unless it is already cached)
 #   --no-deps        do not call scripts/deps.sh --install guest first
+#   --prune          after building, delete kernel/initramfs/disk/busybox/fio
+#                    artefacts that current.env no longer names
 # Environment: BLKEMU_CACHE, JOBS (default 2), BLKEMU_DEBIAN_MIRROR (deb-src
 # URI, default: the system's Debian URI), SOURCE_DATE_EPOCH.
 set -euo pipefail
@@ -368,16 +370,29 @@ write_env() {
     cat "$env"
 }
 
+# prune_cache — remove artefact directories current.env does not name.
+prune_cache() {
+    local d keep
+    keep=$(cat "$CACHE/kit/current.env")
+    for d in "$CACHE"/{kernel,initramfs,disk,busybox,fio}/*/; do
+        [ -d "$d" ] || continue
+        case "$keep" in *"=${d%/}/"*) continue ;; esac
+        log "pruning ${d%/}"
+        rm -rf "$d"
+    done
+}
+
 # ------------------------------------------------------------------- main --
 
 main() {
-    local what=all print=no deps=yes
+    local what=all print=no deps=yes prune=no
     while [ $# -gt 0 ]; do
         case "$1" in
         --print) print=yes ;;
         --kernel-only) what=kernel ;;
         --userland-only) what=userland ;;
         --no-deps) deps=no ;;
+        --prune) prune=yes ;;
         -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
         *) die "unknown option '$1' (try --help)" ;;
         esac
@@ -406,6 +421,7 @@ main() {
     fi
     exec 7>"$CACHE/.lock-env"; flock 7
     write_env
+    [ $prune = no ] || prune_cache
 }
 
 main "$@"
