@@ -25,6 +25,24 @@
 #define VIRT_UART0_SIZE    0x00000100ull
 #define VIRT_DRAM_BASE     0x80000000ull
 
+/* PCIe host bridge (QEMU virt's gpex; boards/virt_pci.c). The 64-bit MMIO
+ * window is 16 GiB at the first 16 GiB boundary above RAM, as QEMU 7.2
+ * places it (0x4_0000_0000 for up to 14 GiB of RAM). */
+#define VIRT_PCIE_PIO_BASE    0x03000000ull
+#define VIRT_PCIE_PIO_SIZE    0x00010000ull
+#define VIRT_PCIE_ECAM_BASE   0x30000000ull
+#define VIRT_PCIE_ECAM_SIZE   0x10000000ull
+#define VIRT_PCIE_MMIO_BASE   0x40000000ull
+#define VIRT_PCIE_MMIO_SIZE   0x40000000ull
+#define VIRT_PCIE_MMIO64_SIZE 0x400000000ull
+#define VIRT_PCIE_IRQ         32      /* INTA..INTD = PLIC 32..35 */
+
+static inline uint64_t virt_pcie_mmio64_base(uint64_t ram_size)
+{
+    uint64_t end = VIRT_DRAM_BASE + ram_size;
+    return (end + VIRT_PCIE_MMIO64_SIZE - 1) & ~(VIRT_PCIE_MMIO64_SIZE - 1);
+}
+
 /* PLIC sources: 0 is reserved; QEMU's virt has 96 (ndev = 95). */
 #define VIRT_PLIC_NSOURCES 96
 #define VIRT_UART0_IRQ     10
