@@ -3,6 +3,7 @@
 #   make              build build/blkemu (runs ./configure first if needed)
 #   make check        install test dependencies (as root), build, run every test
 #   make check-sanitizers   the unit and CLI tests in an ASan/UBSan build
+#   make diff         the CPU against QEMU 7.2; make fuzz-cpu DURATION=1h
 #   make run          build blkemu and the guest kit, boot Linux
 #   make install PREFIX=/usr/local
 #
@@ -27,7 +28,7 @@ MAIN_OBJ := $(BUILD)/main.o
 UNIT_SRCS := $(sort $(wildcard tests/unit/*.c))
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/unit/%)
 
-.PHONY: all check check-sanitizers unit run install clean guest-kit deps
+.PHONY: all check check-sanitizers diff fuzz-cpu unit run install clean guest-kit deps
 all: $(BUILD)/blkemu
 
 $(BUILD)/%.o: %.c config.mk
@@ -54,6 +55,13 @@ deps:
 check: deps
 	@$(MAKE) --no-print-directory all unit
 	@BUILD=$(BUILD) scripts/check.sh
+
+# The CPU against QEMU 7.2 (tests/diff); fuzz-cpu runs fresh random seeds
+# for DURATION (default 10m), stopping at the first divergence.
+diff: all
+	@BUILD=$(BUILD) tests/diff/run.sh
+fuzz-cpu: all
+	@BUILD=$(BUILD) tests/diff/run.sh --fuzz $(or $(DURATION),10m)
 
 # The ASan/UBSan build in build-asan/, running the unit and CLI tiers.
 SAN_FLAGS = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined

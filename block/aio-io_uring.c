@@ -156,6 +156,12 @@ static void uring_retry(void *opaque)
     blk__batch_end(b);
 }
 
+static bool uring_poll(struct blk *b)
+{
+    struct uring *s = b->eng;
+    return io_uring_cq_ready(&s->ring) && uring_harvest(s) > 0;
+}
+
 static bool uring_wait(struct blk *b)
 {
     struct uring *s = b->eng;
@@ -195,9 +201,15 @@ static void uring_setup_error(struct blk *b, int ret, char *err,
                 dis = -1;
             fclose(f);
         }
-        snprintf(err, errlen, "'%s': aio=io_uring: io_uring is disabled "
-                 "(kernel.io_uring_disabled=%d, or a seccomp policy); use "
-                 "aio=native or aio=threads", b->path, dis);
+        if (dis > 0)
+            snprintf(err, errlen, "'%s': aio=io_uring: io_uring is disabled "
+                     "(kernel.io_uring_disabled=%d); use aio=native or "
+                     "aio=threads", b->path, dis);
+        else
+            snprintf(err, errlen, "'%s': aio=io_uring: io_uring is disabled "
+                     "by a seccomp or container policy (io_uring_setup: %s); "
+                     "use aio=native or aio=threads", b->path,
+                     strerror(-ret));
     } else {
         snprintf(err, errlen, "'%s': aio=io_uring: cannot set up a ring: "
                  "%s", b->path, strerror(-ret));
@@ -299,4 +311,5 @@ const struct blk_engine_ops blk_engine_io_uring = {
     .queue = uring_queue,
     .flush = uring_flush,
     .wait = uring_wait,
+    .poll = uring_poll,
 };

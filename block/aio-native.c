@@ -208,6 +208,17 @@ static void native_retry(void *opaque)
     blk__batch_end(b);
 }
 
+/* libaio's io_getevents reads the completion ring in user space when the
+ * timeout is zero and the ring is empty: no syscall for "nothing". */
+static bool native_poll(struct blk *b)
+{
+    struct native *s = b->eng;
+    bool progress = s->in_kernel && native_harvest(s) > 0;
+    if (s->helper)
+        progress |= blk_threads_poll(s->helper);
+    return progress;
+}
+
 static bool native_wait(struct blk *b)
 {
     struct native *s = b->eng;
@@ -310,4 +321,5 @@ const struct blk_engine_ops blk_engine_native = {
     .queue = native_queue,
     .flush = native_flush,
     .wait = native_wait,
+    .poll = native_poll,
 };

@@ -225,6 +225,19 @@ bool blk_threads_wait(struct blk_threads *t)
     return true;
 }
 
+/* Report results already there; the lock is only taken when some may be. */
+bool blk_threads_poll(struct blk_threads *t)
+{
+    if (!t->busy)
+        return false;
+    pthread_mutex_lock(&t->lock);
+    bool any = t->done_head != NULL;
+    pthread_mutex_unlock(&t->lock);
+    if (any)
+        threads_complete(t);
+    return any;
+}
+
 unsigned blk_threads_busy(struct blk_threads *t)
 {
     return t ? t->busy + t->npend : 0;
@@ -259,6 +272,11 @@ static bool threads_wait(struct blk *b)
     return blk_threads_wait(b->eng);
 }
 
+static bool threads_poll(struct blk *b)
+{
+    return blk_threads_poll(b->eng);
+}
+
 const struct blk_engine_ops blk_engine_threads = {
     .name = "threads",
     .init = threads_init,
@@ -266,4 +284,5 @@ const struct blk_engine_ops blk_engine_threads = {
     .queue = threads_queue,
     .flush = threads_flush,
     .wait = threads_wait,
+    .poll = threads_poll,
 };

@@ -84,6 +84,9 @@ struct blk_engine_ops {
     /* Block until at least one submitted request completes, and report
      * what completed (blk_drain). False if nothing is in the engine. */
     bool (*wait)(struct blk *b);
+    /* Report what has completed, without blocking (no syscall when the
+     * answer is "nothing"). True if anything completed. */
+    bool (*poll)(struct blk *b);
 };
 
 extern const struct blk_engine_ops blk_engine_io_uring;
@@ -163,6 +166,7 @@ void blk_threads_free(struct blk_threads *t);
 void blk_threads_queue(struct blk_threads *t, struct blk_req *r);
 void blk_threads_flush(struct blk_threads *t);
 bool blk_threads_wait(struct blk_threads *t);
+bool blk_threads_poll(struct blk_threads *t);
 unsigned blk_threads_busy(struct blk_threads *t);
 
 #endif

@@ -6,9 +6,10 @@
  * they never call pread or liburing themselves (STYLE.md, habit 1).
  *
  * Threads. Every drive has a home loop, the one passed to blk_open() (an
- * iothread's loop, or the main loop). blk_submit(), blk_plug(),
- * blk_unplug(), blk_drain() and blk_close() are called on the home loop's
- * thread (or from any one thread while no thread runs that loop). Every
+ * iothread's loop, or the main loop). blk_open(), blk_submit(),
+ * blk_plug(), blk_unplug(), blk_poll(), blk_drain() and blk_close() are
+ * called on the home loop's thread (or from any one thread while no thread
+ * runs that loop; iothread_run_sync() gets onto an iothread). Every
  * completion callback runs on the home loop's thread, and never inside the
  * blk_submit()/blk_unplug() call that submitted it, so a device can submit
  * from its own critical section without being re-entered. A device that
@@ -150,6 +151,12 @@ void blk_unplug(struct blk *b);
 /* Submit what is queued (even under a plug), then wait until every request
  * submitted so far has completed and its callback has run. */
 void blk_drain(struct blk *b);
+
+/* Harvest completions without waiting and run their callbacks: for an
+ * adaptively polling loop (seed 004) to call while it spins instead of
+ * sleeping. True if any request completed. Home loop thread; never from
+ * inside one of this drive's callbacks. */
+bool blk_poll(struct blk *b);
 
 /* A snapshot of the drive's counters. Any thread. */
 struct blk_stats blk_get_stats(const struct blk *b);

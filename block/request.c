@@ -286,13 +286,15 @@ static void req_finish(struct blk_req *r, int ret)
     }
     r->t_complete = clock_ns();
     /* Latency histograms will record (t_submit, t_complete) here. */
-    enum blk_op op = r->op < BLK_OP__COUNT ? r->op : BLK_OP_READ;
-    blk__count(&b->st.ops[op], 1);
-    if (ret < 0)
-        blk__count(&b->st.errors[op], 1);
-    else
-        blk__count(&b->st.bytes[op], r->len);
-    blk__count(&b->st.total_ns[op], r->t_complete - r->t_submit);
+    if ((unsigned)r->op < BLK_OP__COUNT) {   /* not for unknown ops */
+        enum blk_op op = r->op;
+        blk__count(&b->st.ops[op], 1);
+        if (ret < 0)
+            blk__count(&b->st.errors[op], 1);
+        else
+            blk__count(&b->st.bytes[op], r->len);
+        blk__count(&b->st.total_ns[op], r->t_complete - r->t_submit);
+    }
 
     if (b->submitting) {
         /* Inside blk_submit/blk_unplug (or an engine's early harvest):
@@ -504,6 +506,16 @@ void blk_unplug(struct blk *b)
     }
     if (--b->plugged == 0)
         blk__flush(b);
+}
+
+bool blk_poll(struct blk *b)
+{
+    bool progress = b->done_head || b->noom;
+    run_done_list(b);
+    blk__batch_begin(b);
+    progress |= b->engine->poll(b);
+    blk__batch_end(b);
+    return progress;
 }
 
 void blk_drain(struct blk *b)

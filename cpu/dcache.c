@@ -19,8 +19,13 @@
 
 static void dpage_reset(struct dpage *p)
 {
-    for (unsigned i = 0; i < DPAGE_INSNS; i++)
+    /* len = 0 until decoded: the run loop's straight-line guess
+     * (pc + len) can then never match for a slot that was not decoded
+     * (e.g. one that runs page-straddling code uncached). */
+    for (unsigned i = 0; i < DPAGE_INSNS; i++) {
         p->insn[i].fn = insn_decode_stub;
+        p->insn[i].len = 0;
+    }
 }
 
 struct dpage *dcache_page(struct hart *h, uint64_t pa)

@@ -18,14 +18,17 @@
 
 const char *hart_isa_string(void)
 {
-    return "rv64imafdc_zicsr_zifencei_zicntr_zihintpause_sstc";
+    return "rv64imafdc_zicsr_zifencei_zicntr_zihintpause_zba_zbb_zbc_zbs_sstc";
 }
 
 struct hart *hart_create(struct machine *m, unsigned hartid)
 {
-    struct hart *h = calloc(1, sizeof *h);
+    /* The TLB wants cache-line alignment (struct hart is over-aligned). */
+    size_t size = (sizeof(struct hart) + 63) & ~(size_t)63;
+    struct hart *h = aligned_alloc(64, size);
     if (!h)
         return NULL;
+    memset(h, 0, size);
     h->m = m;
     h->hartid = hartid;
     h->code_pages = (m->ram_size + PAGE_SIZE - 1) >> 12;
@@ -79,7 +82,8 @@ void hart_reset(struct hart *h, uint64_t pc, uint64_t a0, uint64_t a1,
     h->menvcfg = h->senvcfg = 0;
     h->mcycle_off = h->minstret_off = 0;
     h->stimecmp = 0;
-    atomic_store(&h->mtimecmp, UINT64_MAX);
+    h->stimecmp_armed = false;
+    atomic_store(&h->mtimecmp, 0);      /* as QEMU: MTIP pends at reset */
     h->res_valid = false;
     h->wfi = false;
     pmp_reset(h);
@@ -94,8 +98,14 @@ void hart_mode_changed(struct hart *h)
     if (dpriv == PRV_M && (h->mstatus & MSTATUS_MPRV))
         dpriv = (unsigned)((h->mstatus & MSTATUS_MPP) >> 11);
     h->data_midx = mmu_midx(h, dpriv);
-    h->fetch_midx = mmu_midx(h, h->priv);
-    h->fetch_va = TLB_INVALID;
+    /* Fetch permissions do not depend on SUM or MXR: S-mode always uses
+     * the SUM=0 set, so toggling SUM (Linux's user copies) keeps the
+     * current fetch page. */
+    unsigned fm = h->priv == PRV_S ? TLB_MODE_S : mmu_midx(h, h->priv);
+    if (fm != h->fetch_midx) {
+        h->fetch_midx = fm;
+        h->fetch_va = TLB_INVALID;
+    }
 }
 
 uint64_t hart_instret_now(const struct hart *h)
@@ -177,22 +187,40 @@ static bool hart_enter_page(struct hart *h)
     return true;
 }
 
-/* Run up to n instructions; returns how many ran. */
+/* Run up to n instructions; returns how many ran.
+ *
+ * Inside a page, the loop does not wait for the handler's store of h->pc
+ * to find the next instruction: it assumes straight-line execution (next
+ * slot = d + len/2) and only checks afterwards, with well-predicted
+ * branches, that the handler did advance pc by len and that the fetch page
+ * is still valid (traps, xRET, FENCE.I, SFENCE.VMA and satp writes
+ * invalidate it). This takes the pc store-to-load round trip off the
+ * critical path of dispatch. */
 static uint64_t hart_run(struct hart *h, int64_t n)
 {
     h->batch_n = n;
     h->budget = n;
     h->budget_cut = 0;
     while (h->budget > 0) {
-        h->budget--;
         uint64_t pc = h->pc;
         if (unlikely((pc & PAGE_MASK) != h->fetch_va) && !hart_enter_page(h)) {
+            h->budget--;
             h->x[0] = 0;
             continue;
         }
+        const uint64_t page = h->fetch_va;
         const struct dinsn *d = &h->fetch_page[(pc & 0xfff) >> 1];
-        d->fn(h, d);
-        h->x[0] = 0;
+        for (;;) {
+            h->budget--;
+            d->fn(h, d);
+            h->x[0] = 0;
+            unsigned len = d->len;
+            pc += len;
+            if (unlikely(h->pc != pc || ((pc ^ page) & PAGE_MASK) ||
+                         h->fetch_va != page || h->budget <= 0))
+                break;
+            d += len >> 1;
+        }
     }
     uint64_t done = (uint64_t)(n - h->budget_cut);
     __atomic_store_n(&h->instret, h->instret + done, __ATOMIC_RELAXED);
@@ -209,8 +237,9 @@ void hart_update_timers(struct hart *h)
         set |= MIP_MTIP;
     else
         clr |= MIP_MTIP;
-    /* Sstc: STIP follows stimecmp while menvcfg.STCE is set. */
-    if (h->menvcfg & MENVCFG_STCE) {
+    /* Sstc: STIP follows stimecmp while menvcfg.STCE is set, once stimecmp
+     * has been written (as on QEMU 7.2, whose timer is armed by a write). */
+    if ((h->menvcfg & MENVCFG_STCE) && h->stimecmp_armed) {
         if (now >= h->stimecmp)
             set |= MIP_STIP;
         else
@@ -231,11 +260,17 @@ static uint64_t hart_batch(struct hart *h, int64_t n)
     return hart_run(h, n);
 }
 
-/* The next mtime at which a timer interrupt could become pending. */
-static uint64_t hart_next_deadline(const struct hart *h)
+/* The next mtime at which a timer could wake WFI: only timers whose
+ * interrupt is enabled in mie and still in the future count (a parked
+ * hart with MTIP pending but masked must sleep, not spin). */
+static uint64_t hart_next_deadline(const struct hart *h, uint64_t now)
 {
-    uint64_t t = atomic_load(&h->mtimecmp);
-    if ((h->menvcfg & MENVCFG_STCE) && h->stimecmp < t)
+    uint64_t t = UINT64_MAX;
+    uint64_t mt = atomic_load(&h->mtimecmp);
+    if ((h->mie & MIP_MTIP) && mt > now)
+        t = mt;
+    if ((h->menvcfg & MENVCFG_STCE) && h->stimecmp_armed &&
+        (h->mie & MIP_STIP) && h->stimecmp > now && h->stimecmp < t)
         t = h->stimecmp;
     return t;
 }
@@ -249,7 +284,7 @@ static void hart_sleep(struct hart *h)
         hart_update_timers(h);
         if (hart_pending(h) || atomic_exchange(&h->kicked, false))
             break;
-        uint64_t deadline = hart_next_deadline(h);
+        uint64_t deadline = hart_next_deadline(h, clock_mtime());
         if (deadline == UINT64_MAX) {
             pthread_cond_wait(&h->cond, &h->lock);
         } else {

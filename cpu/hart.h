@@ -71,9 +71,11 @@ struct machine;
  * switching privilege or flipping mstatus.SUM needs no flush: each index has
  * fixed permission semantics. A tag is the page's virtual address when the
  * access kind is allowed for the whole 4 KiB page and the page is guest RAM;
- * TLB_INVALID (bit 0 set, never a page address) otherwise. */
+ * TLB_INVALID otherwise: bit 11 set, so it never equals a page address
+ * nor the fast path's key (va & (PAGE_MASK | (size - 1))), whose bits 3-11
+ * are always clear. */
 #define TLB_SETS     256
-#define TLB_INVALID  1ull
+#define TLB_INVALID  0x800ull
 enum {
     TLB_MODE_M = 0,     /* M-mode (or MPRV with MPP=M): no translation */
     TLB_MODE_S = 1,     /* S-mode, SUM=0 */
@@ -88,11 +90,12 @@ struct tlb_entry {
     uintptr_t addend;   /* host address = guest va + addend */
     uint64_t va;        /* page va (for flush-by-address), or TLB_INVALID */
     uint64_t span;      /* mask of the leaf mapping's size - 1 (superpages) */
+    uint64_t pad;       /* one entry = one 64-byte cache line */
 };
 
 /* Decode cache (cpu/dcache.c): one pre-decoded guest physical page. */
 #define DPAGE_INSNS  2048
-#define DCACHE_SLOTS 512
+#define DCACHE_SLOTS 1024
 struct dpage {
     uint64_t pa;        /* physical page address, or TLB_INVALID */
     struct dinsn insn[DPAGE_INSNS];
@@ -141,17 +144,18 @@ struct hart {
     bool seip_sw;           /* software-written SEIP, ORed on read */
     uint64_t mtvec, stvec, mepc, sepc, mcause, scause, mtval, stval;
     uint64_t mscratch, sscratch;
-    uint32_t mcounteren, scounteren, mcountinhibit;
+    uint64_t mcounteren, scounteren, mcountinhibit;  /* 64-bit, as QEMU */
     uint64_t menvcfg, senvcfg;
     uint64_t mcycle_off, minstret_off;  /* CSR value = instret + off */
     uint64_t stimecmp;
+    bool stimecmp_armed;    /* written since reset (QEMU arms on write) */
     _Atomic uint64_t mtimecmp;
 
     /* Translation. */
     uint64_t satp;
     unsigned satp_levels;   /* 0 = Bare, 3 = Sv39, 4 = Sv48 */
     uint64_t satp_root;     /* root table physical address */
-    struct tlb_entry tlb[TLB_MODES][TLB_SETS];
+    struct tlb_entry tlb[TLB_MODES][TLB_SETS] __attribute__((aligned(64)));
 
     /* PMP (cpu/pmp.c). */
     uint8_t pmpcfg[PMP_ENTRIES];
