@@ -50,7 +50,8 @@ bool pci_dev_add_bar(struct pci_dev *d, unsigned n, uint64_t size,
     if (n >= PCI_NUM_BARS || (is64 && n + 1 >= PCI_NUM_BARS) ||
         !is_pow2(size) || size < (io ? 4u : 16u) ||
         (!is64 && size > (1ull << 31)) || d->bars[n].size ||
-        (is64 && d->bars[n + 1].size))
+        (is64 && d->bars[n + 1].size) ||
+        (n > 0 && (d->bars[n - 1].flags & PCI_BAR_MEM64)))
         return false;
     struct pci_bar *b = &d->bars[n];
     b->size = size;
