@@ -162,7 +162,7 @@ static struct virtio_blk *vh_try_device(struct vh *h, const struct vh_opts *o,
     close(fd);
     h->nio = o->n_iothreads ? o->n_iothreads : 1;
     for (unsigned i = 0; i < h->nio; i++) {
-        char id[8];
+        char id[16];
         snprintf(id, sizeof(id), "t%u", i);
         h->io[i] = iothread_new(id);
         cr_assert(h->io[i]);
