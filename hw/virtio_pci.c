@@ -142,18 +142,24 @@ void virtio_pci_reset_done(struct virtio_pci *t)
     pthread_mutex_unlock(&t->lock);
 }
 
-/* Begin a reset (ctl held). */
+/* Begin a reset (ctl held). A device whose status is 0 never reached
+ * DRIVER_OK, so nothing runs: it resets at once — the driver reads status
+ * 0 right away and must find the reset done. Otherwise device_status keeps
+ * its non-zero value until the device has quiesced. */
 static void reset_begin(struct virtio_pci *t)
 {
     pthread_mutex_lock(&t->lock);
-    bool already = t->resetting;
+    bool already = t->resetting, idle = !t->status;
     t->resetting = true;
     atomic_store(&t->driver_ok, false);
     pthread_mutex_unlock(&t->lock);
     if (already)
         return;
     INC(t->st.resets);
-    t->c.ops->reset(t->c.dev);
+    if (idle)
+        virtio_pci_reset_done(t);
+    else
+        t->c.ops->reset(t->c.dev);
 }
 
 void virtio_pci_reset_sync(struct virtio_pci *t)

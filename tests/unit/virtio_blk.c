@@ -68,6 +68,20 @@ Test(virtio_blk, features_ok_refused_for_unoffered_bits)
     cr_assert_not(vh_status(&H) & VIRTIO_STATUS_FEATURES_OK);
 }
 
+/* Linux's probe: reset (status already 0), read 0 back at once, then
+ * ACKNOWLEDGE — which must not be lost to a reset still in progress. */
+Test(virtio_blk, reset_from_zero_is_immediate)
+{
+    vh_wr(&H, VPCI_STATUS, 1, 0);
+    cr_assert_eq(vh_status(&H), 0);
+    vh_wr(&H, VPCI_STATUS, 1, VIRTIO_STATUS_ACKNOWLEDGE);
+    cr_assert_eq(vh_status(&H), VIRTIO_STATUS_ACKNOWLEDGE);
+    vh_wr(&H, VPCI_STATUS, 1, 0);
+    cr_assert(vh_wait_status(&H, 0, false));
+    vh_wr(&H, VPCI_STATUS, 1, VIRTIO_STATUS_ACKNOWLEDGE);
+    cr_assert_eq(vh_status(&H), VIRTIO_STATUS_ACKNOWLEDGE);
+}
+
 Test(virtio_blk, driver_ok_without_features_ok_is_ignored)
 {
     vh_wr(&H, VPCI_STATUS, 1, VIRTIO_STATUS_ACKNOWLEDGE |
