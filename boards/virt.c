@@ -368,6 +368,11 @@ void virt_stop(struct virt *v)
     v->running = false;
 }
 
+void virt_print_device_stats(struct virt *v)
+{
+    virt_pci_print_stats(v->pci);
+}
+
 void virt_reset(struct virt *v)
 {
     atomic_store(&v->m.exit_reason, MACHINE_RUNNING);

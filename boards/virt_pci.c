@@ -245,6 +245,15 @@ void virt_pci_print_stats(struct virt_pci *p)
 {
     for (unsigned i = 0; i < p->ndisks; i++) {
         struct virtio_blk *vb = p->disks[i];
+        struct blk_stats b = virtio_blk_blk_stats(vb);
+        fprintf(stderr, "blkemu: stats: disk%u fdatasync %llu bounced %llu "
+                "submit-calls %llu early-completions %llu resubmits %llu "
+                "max-in-flight %llu\r\n", i, (unsigned long long)b.flushes,
+                (unsigned long long)b.bounced,
+                (unsigned long long)b.submit_calls,
+                (unsigned long long)b.early_completions,
+                (unsigned long long)b.resubmits,
+                (unsigned long long)b.max_in_flight);
         for (unsigned q = 0; q < virtio_blk_num_queues(vb); q++) {
             struct vblk_queue_stats s = virtio_blk_queue_stats(vb, q);
             fprintf(stderr, "blkemu: stats: disk%u q%u read %llu (%llu B) "
