@@ -1,0 +1,346 @@
+#!/usr/bin/env python3
+"""Guest tests: boot the guest kit under an emulator and check what it prints.
+
+    EMU=blkemu|qemu tests/guest/guesttest.py [-k SUBSTRING]... [--list] [-v]
+
+EMU        blkemu (default: ${BUILD:-build}/blkemu) or qemu (qemu-system-riscv64,
+           the reference).
+KERNEL, INITRD, DISK   override the kit's artefacts (default: what
+           `scripts/guest-kit.sh --print` reports; the kit is built if missing).
+TIMEOUT    seconds one boot may take (default 120).
+GUEST_APPEND  extra kernel command-line words (e.g. "earlycon").
+
+Every check prints one PASS/FAIL/SKIP line; a failed boot prints the tail of
+its console.  The last line is "N passed, N failed"; the exit status is 1 if
+anything failed.
+"""
+import argparse
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import threading
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+FW = "/usr/lib/riscv64-linux-gnu/opensbi/generic/fw_dynamic.bin"
+
+
+class Boot:
+    """One emulator run: its console lines, each with the host time it arrived."""
+
+    def __init__(self, argv, timeout):
+        self.argv = argv
+        self.lines = []          # (seconds since start, text)
+        self.status = None       # exit status, or None if killed on timeout
+        self.timed_out = False
+        self.elapsed = 0.0
+        self._run(timeout)
+
+    def _run(self, timeout):
+        t0 = time.monotonic()
+        # stdin is not a terminal: the emulator must not touch tty modes, and
+        # the guest's shell job (if any) sees EOF.
+        proc = subprocess.Popen(self.argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                stderr=subprocess.STDOUT, start_new_session=True)
+
+        def reader():
+            buf = b""
+            while True:
+                chunk = proc.stdout.read1(4096)
+                if not chunk:
+                    break
+                buf += chunk
+                now = time.monotonic() - t0
+                *done, buf = buf.split(b"\n")
+                for raw in done:
+                    self.lines.append((now, raw.decode("utf-8", "replace").rstrip("\r")))
+            if buf:
+                self.lines.append((time.monotonic() - t0,
+                                   buf.decode("utf-8", "replace").rstrip("\r")))
+
+        th = threading.Thread(target=reader, daemon=True)
+        th.start()
+        try:
+            self.status = proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.timed_out = True
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+        th.join(timeout=5)
+        self.elapsed = time.monotonic() - t0
+
+    def find(self, pattern):
+        """All (time, match) for a regex searched anywhere in each line."""
+        rx = re.compile(pattern)
+        out = []
+        for t, text in self.lines:
+            m = rx.search(text)
+            if m:
+                out.append((t, m))
+        return out
+
+    def first(self, pattern):
+        hits = self.find(pattern)
+        return hits[0] if hits else (None, None)
+
+    def text(self):
+        return "\n".join(text for _, text in self.lines)
+
+    def tail(self, n=40):
+        return "\n".join("    | " + text for _, text in self.lines[-n:])
+
+
+class Harness:
+    def __init__(self, args):
+        self.emu = os.environ.get("EMU", "blkemu")
+        self.timeout = float(os.environ.get("TIMEOUT", "120"))
+        self.verbose = args.verbose
+        self.passed = self.failed = self.skipped = 0
+        self.kit = {}
+
+    def load_kit(self):
+        env = {k: os.environ[k] for k in ("KERNEL", "INITRD", "DISK") if os.environ.get(k)}
+        if len(env) < 3:
+            kit = os.path.join(ROOT, "scripts", "guest-kit.sh")
+            r = subprocess.run([kit, "--print"], capture_output=True, text=True)
+            if r.returncode != 0:
+                print("guesttest: guest kit not built yet: running scripts/guest-kit.sh", flush=True)
+                r = subprocess.run([kit], stdout=subprocess.PIPE, text=True)
+                if r.returncode != 0:
+                    sys.exit("guesttest: scripts/guest-kit.sh failed")
+            for line in r.stdout.splitlines():
+                k, sep, v = line.partition("=")
+                if sep and k in ("KERNEL", "INITRD", "DISK") and k not in env:
+                    env[k] = v
+        for k in ("KERNEL", "INITRD"):
+            if not env.get(k) or not os.path.exists(env[k]):
+                sys.exit(f"guesttest: {k} not found ({env.get(k)!r})")
+        self.kit = env
+
+    def argv(self, smp, append, extra=(), no_reboot=False):
+        cmdline = "console=ttyS0 " + append
+        if os.environ.get("GUEST_APPEND"):
+            cmdline += " " + os.environ["GUEST_APPEND"]
+        if self.emu == "qemu":
+            argv = ["qemu-system-riscv64", "-M", "virt", "-m", "1G", "-smp", str(smp),
+                    "-nographic", "-bios", FW]
+        elif self.emu == "blkemu":
+            argv = [os.path.join(os.environ.get("BUILD", "build"), "blkemu"),
+                    "-M", "virt", "-m", "1G", "-smp", str(smp)]
+        else:
+            sys.exit(f"guesttest: EMU must be blkemu or qemu, not {self.emu!r}")
+        argv += ["-kernel", self.kit["KERNEL"], "-append", cmdline]
+        if self.kit.get("INITRD") and "root=" not in append:
+            argv += ["-initrd", self.kit["INITRD"]]
+        if no_reboot:
+            argv.append("-no-reboot")
+        return argv + list(extra)
+
+    def boot(self, smp, job, extra=(), no_reboot=False, append=""):
+        argv = self.argv(smp, f"blkemu.job={job} {append}".strip(), extra, no_reboot)
+        if self.verbose:
+            print("  $ " + " ".join(argv), flush=True)
+        return Boot(argv, self.timeout)
+
+    def result(self, name, ok, detail, boot=None):
+        word = "PASS" if ok else "FAIL"
+        if ok:
+            self.passed += 1
+        else:
+            self.failed += 1
+        print(f"{word} {name}: {detail}", flush=True)
+        if boot is not None and (not ok or self.verbose):
+            how = "timed out" if boot.timed_out else f"exit status {boot.status}"
+            print(f"  console tail ({how} after {boot.elapsed:.1f} s; {' '.join(boot.argv)}):")
+            print(boot.tail(), flush=True)
+
+    def skip(self, name, why):
+        self.skipped += 1
+        print(f"SKIP {name}: {why}", flush=True)
+
+    # -- the checks ---------------------------------------------------------
+
+    def check_booted(self, name, b, want_status=0):
+        """Common checks; returns a list of problems."""
+        bad = []
+        if b.timed_out:
+            bad.append(f"no exit within {self.timeout:.0f} s")
+        t_user, _ = b.first(r"BLKEMU-USERSPACE-START")
+        if t_user is None:
+            bad.append("no BLKEMU-USERSPACE-START")
+        if not b.timed_out and b.status != want_status:
+            bad.append(f"exit status {b.status}, want {want_status}")
+        return bad, t_user
+
+    def t_boot(self, smp):
+        name = f"boot-smp{smp}"
+        b = self.boot(smp, "uname")
+        bad, t_user = self.check_booted(name, b)
+        _, m = b.first(r"BLKEMU-NPROC=(\d+)")
+        if m is None:
+            bad.append("no BLKEMU-NPROC")
+        elif int(m.group(1)) != smp:
+            bad.append(f"guest sees {m.group(1)} CPUs (nproc), want {smp}")
+        _, m = b.first(r"BLKEMU-CPUINFO-PROCESSORS=(\d+)")
+        if m is None or int(m.group(1)) != smp:
+            bad.append(f"/proc/cpuinfo lists {m.group(1) if m else '?'} processors, want {smp}")
+        _, m = b.first(r"BLKEMU-JOB-DONE rc=(\d+)")
+        if m is None or m.group(1) != "0":
+            bad.append("no BLKEMU-JOB-DONE rc=0")
+        if not b.find(r"^Linux .* riscv64"):
+            bad.append("no `uname -a` line")
+        detail = "; ".join(bad) if bad else \
+            f"userspace after {t_user:.2f} s, {smp} CPUs, exit 0 after {b.elapsed:.2f} s"
+        self.result(name, not bad, detail, b)
+        return t_user
+
+    def t_clock(self):
+        sleep = 3
+        b = self.boot(2, "clock", append=f"blkemu.sleep={sleep}")
+        bad, _ = self.check_booted("clock", b)
+        samples = b.find(r"BLKEMU-CLOCK up=([0-9.]+) date=(\d+)")
+        detail = ""
+        if len(samples) != 2:
+            bad.append(f"{len(samples)} BLKEMU-CLOCK lines, want 2")
+        else:
+            (h0, m0), (h1, m1) = samples
+            up = float(m1.group(1)) - float(m0.group(1))
+            date = int(m1.group(2)) - int(m0.group(2))
+            host = h1 - h0
+            # Generous: the guest slept `sleep` s by its own clock; the host
+            # saw the two lines about that far apart (console latency and a
+            # slow emulator widen it), and date moved with uptime.
+            if not sleep <= up < sleep + 5:
+                bad.append(f"guest uptime advanced {up:.2f} s over a {sleep} s sleep")
+            if not 0.5 * up <= host <= 2.0 * up + 1.0:
+                bad.append(f"host saw {host:.2f} s pass while the guest saw {up:.2f} s")
+            if abs(date - up) > 2:
+                bad.append(f"guest date advanced {date} s while uptime advanced {up:.2f} s")
+            detail = f"guest uptime +{up:.2f} s, date +{date} s, host +{host:.2f} s"
+        self.result("clock", not bad, "; ".join(bad) or detail, b)
+
+    def t_poweroff(self):
+        b = self.boot(1, "poweroff")
+        bad, _ = self.check_booted("poweroff", b, 0)
+        self.result("poweroff", not bad, "; ".join(bad) or "poweroff -f exits 0", b)
+
+    def t_reboot(self):
+        # QEMU 7.2 with -no-reboot treats the guest's reset as a shutdown
+        # and exits 0; blkemu does the same.
+        b = self.boot(1, "reboot", no_reboot=True)
+        bad, _ = self.check_booted("reboot-no-reboot", b, 0)
+        if not b.find(r"BLKEMU-JOB-DONE rc=0"):
+            bad.append("no BLKEMU-JOB-DONE rc=0")
+        # No second boot: the run ended at the reset.
+        if len(b.find(r"BLKEMU-USERSPACE-START")) > 1:
+            bad.append("the guest booted again")
+        self.result("reboot-no-reboot", not bad, "; ".join(bad) or "reboot -f with -no-reboot exits 0", b)
+
+    def t_fail(self, code):
+        name = f"fail-code-{code}"
+        b = self.boot(1, "fail", append=f"blkemu.code={code}")
+        bad, _ = self.check_booted(name, b, code)
+        if b.find(r"BLKEMU-FAIL-DEVICE-IGNORED"):
+            bad.append("the test device ignored the write")
+        self.result(name, not bad, "; ".join(bad) or f"test device failure code -> exit status {code}", b)
+
+    def t_fio(self):
+        b = self.boot(2, "fio")
+        bad, _ = self.check_booted("fio-smoke", b)
+        detail = ""
+        js = self.fio_json(b, bad)
+        if js is not None:
+            jobs = js.get("jobs", [])
+            names = [j.get("jobname") for j in jobs]
+            errs = [j.get("jobname") for j in jobs if j.get("error")]
+            if len(jobs) != 3:
+                bad.append(f"fio ran {len(jobs)} jobs, want 3")
+            if errs:
+                bad.append(f"fio jobs failed: {errs}")
+            detail = "fio jobs " + ", ".join(map(str, names)) + " ran without error"
+        self.result("fio-smoke", not bad, "; ".join(bad) or detail, b)
+
+    @staticmethod
+    def fio_json(b, bad):
+        out, inside = [], False
+        for _, text in b.lines:
+            if "BLKEMU-FIO-JSON-BEGIN" in text:
+                inside = True
+            elif "BLKEMU-FIO-JSON-END" in text:
+                inside = False
+                break
+            elif inside:
+                out.append(text)
+        if not out:
+            bad.append("no fio JSON between the markers")
+            return None
+        raw = "\n".join(out)
+        # fio may print notes before the JSON object.
+        raw = raw[raw.find("{"):]
+        try:
+            return json.loads(raw)
+        except ValueError as e:
+            bad.append(f"fio JSON does not parse: {e}")
+            return None
+
+    def t_disk(self):
+        """Boot from the ext4 image on virtio-blk (root=/dev/vda), no initrd."""
+        disk = self.kit.get("DISK")
+        if not disk or not os.path.exists(disk):
+            return self.skip("disk-virtio", "no disk image in the kit")
+        if self.emu != "qemu" and not os.environ.get("GUEST_TEST_DISK"):
+            return self.skip("disk-virtio", "blkemu has no virtio-blk yet (GUEST_TEST_DISK=1 to try)")
+        # QEMU's spelling; blkemu's board follows QEMU's options.
+        extra = ["-drive", f"file={disk},if=none,id=d0,format=raw,snapshot=on",
+                 "-device", "virtio-blk-pci,drive=d0"]
+        b = self.boot(2, "uname", extra=extra, append="root=/dev/vda rw rootwait")
+        bad, t_user = self.check_booted("disk-virtio", b)
+        if not b.find(r"BLKEMU-NPROC=2"):
+            bad.append("no BLKEMU-NPROC=2")
+        self.result("disk-virtio", not bad,
+                    "; ".join(bad) or f"booted from /dev/vda, userspace after {t_user:.2f} s", b)
+
+    def tests(self):
+        return [
+            ("boot-smp1", lambda: self.t_boot(1)),
+            ("boot-smp2", lambda: self.t_boot(2)),
+            ("boot-smp4", lambda: self.t_boot(4)),
+            ("clock", self.t_clock),
+            ("poweroff", self.t_poweroff),
+            ("reboot-no-reboot", self.t_reboot),
+            ("fail-code-3", lambda: self.t_fail(3)),
+            ("fail-code-77", lambda: self.t_fail(77)),
+            ("fio-smoke", self.t_fio),
+            ("disk-virtio", self.t_disk),
+        ]
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("-k", action="append", default=[], metavar="SUBSTRING",
+                    help="run only the tests whose name contains SUBSTRING (repeatable)")
+    ap.add_argument("--list", action="store_true", help="list the tests and exit")
+    ap.add_argument("-v", "--verbose", action="store_true", help="show commands and every console")
+    args = ap.parse_args()
+    h = Harness(args)
+    selected = [(n, f) for n, f in h.tests() if not args.k or any(k in n for k in args.k)]
+    if args.list:
+        print("\n".join(n for n, _ in selected))
+        return 0
+    if h.emu == "blkemu":
+        exe = os.path.join(os.environ.get("BUILD", "build"), "blkemu")
+        if not os.access(exe, os.X_OK):
+            sys.exit(f"guesttest: {exe} not built (run make)")
+    h.load_kit()
+    print(f"guesttest: EMU={h.emu} kernel={h.kit['KERNEL']}", flush=True)
+    for _, f in selected:
+        f()
+    print(f"{h.passed} passed, {h.failed} failed", flush=True)
+    return 1 if h.failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
