@@ -144,8 +144,10 @@ int main(int argc, char **argv)
     uint64_t elapsed = clock_ns() - t0;
     int status = exit_status(m);
     console_close(con);
-    if (cfg.stats)
+    if (cfg.stats) {
         print_stats(m, elapsed);
+        virt_print_device_stats(v);
+    }
     virt_destroy(v);
     loop_free(main_loop);
     return status;

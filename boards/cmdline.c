@@ -17,7 +17,7 @@
 enum opt_id {
     OPT_MACHINE, OPT_MEM, OPT_SMP, OPT_BIOS, OPT_KERNEL, OPT_INITRD,
     OPT_APPEND, OPT_DUMP_DTB, OPT_NO_REBOOT, OPT_STATS, OPT_LOG,
-    OPT_NOGRAPHIC, OPT_HELP, OPT_VERSION,
+    OPT_NOGRAPHIC, OPT_HELP, OPT_VERSION, OPT_DRIVE, OPT_OBJECT,
 };
 
 struct opt_def {
@@ -37,6 +37,7 @@ static const struct opt_def opt_table[] = {
     { "nographic", OPT_NOGRAPHIC, false },
     { "h", OPT_HELP, false },         { "help", OPT_HELP, false },
     { "version", OPT_VERSION, false },
+    { "drive", OPT_DRIVE, true },     { "object", OPT_OBJECT, true },
 };
 
 const char *cmdline_usage(void)
@@ -58,6 +59,16 @@ const char *cmdline_usage(void)
 "  -initrd FILE           initial ramdisk\n"
 "  -append STRING         kernel command line\n"
 "  -no-reboot             exit (status 0) when the guest reboots\n"
+"\n"
+"Disks (see docs/devices.md):\n"
+"  -drive file=PATH[,if=virtio][,format=raw][,aio=io_uring|native|threads]\n"
+"         [,cache=none|writeback][,readonly=on][,num-queues=N][,serial=STR]\n"
+"         [,iothread=ID[:ID...]]\n"
+"                         a virtio-blk PCI disk (repeatable; slots 00:01.0,\n"
+"                         00:02.0, ...). Defaults: aio=io_uring, cache=none,\n"
+"                         one queue per hart, the default iothread; an\n"
+"                         image without format= is raw (never probed)\n"
+"  -object iothread,id=ID an I/O thread for iothread=ID\n"
 "\n"
 "Diagnostics:\n"
 "  --dump-dtb FILE        write the generated device tree blob and exit\n"
@@ -153,6 +164,20 @@ static bool apply(struct blkemu_config *cfg, enum opt_id id, const char *name,
     case OPT_NOGRAPHIC: return true;
     case OPT_HELP: cfg->help = true; return true;
     case OPT_VERSION: cfg->version = true; return true;
+    case OPT_DRIVE:
+        if (cfg->ndrives == BLKEMU_MAX_DRIVES) {
+            snprintf(err, errlen, "-drive: at most %d drives", BLKEMU_MAX_DRIVES);
+            return false;
+        }
+        cfg->drives[cfg->ndrives++] = v;
+        return true;
+    case OPT_OBJECT:
+        if (cfg->nobjects == BLKEMU_MAX_OBJECTS) {
+            snprintf(err, errlen, "-object: at most %d objects", BLKEMU_MAX_OBJECTS);
+            return false;
+        }
+        cfg->objects[cfg->nobjects++] = v;
+        return true;
     }
     return false;
 }

@@ -11,6 +11,8 @@
 #define DEFAULT_BIOS "/usr/lib/riscv64-linux-gnu/opensbi/generic/fw_dynamic.bin"
 #define DEFAULT_RAM_SIZE (128ull << 20)   /* QEMU's default for virt */
 #define MIN_RAM_SIZE (16ull << 20)
+#define BLKEMU_MAX_DRIVES 16      /* PCI slots 1..16 */
+#define BLKEMU_MAX_OBJECTS 16
 
 struct blkemu_config {
     const char *machine;      /* -M: only "virt" */
@@ -26,6 +28,12 @@ struct blkemu_config {
     bool stats;               /* --stats */
     int log_level;            /* --log LEVEL; -1 = default */
     bool help, version;
+    /* -drive and -object, raw (parsed by hw/drive.c when the board is
+     * built). */
+    const char *drives[BLKEMU_MAX_DRIVES];
+    unsigned ndrives;
+    const char *objects[BLKEMU_MAX_OBJECTS];
+    unsigned nobjects;
 };
 
 /* Parse argv into cfg (defaults first). On error returns false with a

@@ -13,9 +13,11 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "boards/virt_pci.h"
 #include "firmware/boot.h"
 #include "firmware/load.h"
 #include "hw/clint.h"
+#include "hw/pci_host.h"
 #include "hw/plic.h"
 #include "hw/sifive_test.h"
 #include "hw/uart.h"
@@ -34,6 +36,7 @@ struct virt {
     struct plic *plic;
     struct uart *uart;
     struct sifive_test *test;
+    struct virt_pci *pci;       /* PCIe host, iothreads, disks */
     struct virt_boot boot;
     uint8_t fdt[FDT_MAX_SIZE];
     size_t fdt_size;
@@ -94,6 +97,15 @@ static bool virt_map_devices(struct virt *v, char *err, size_t errlen)
         { "clint", VIRT_CLINT_BASE, VIRT_CLINT_SIZE, &clint_mmio_ops, v->clint },
         { "plic", VIRT_PLIC_BASE, VIRT_PLIC_SIZE, &plic_mmio_ops, v->plic },
         { "uart0", VIRT_UART0_BASE, VIRT_UART0_SIZE, &uart_mmio_ops, v->uart },
+        { "pcie-ecam", VIRT_PCIE_ECAM_BASE, VIRT_PCIE_ECAM_SIZE, &pci_ecam_ops,
+          virt_pci_host(v->pci) },
+        { "pcie-pio", VIRT_PCIE_PIO_BASE, VIRT_PCIE_PIO_SIZE, &pci_window_ops,
+          pci_host_window(virt_pci_host(v->pci), PCI_WIN_PIO) },
+        { "pcie-mmio", VIRT_PCIE_MMIO_BASE, VIRT_PCIE_MMIO_SIZE, &pci_window_ops,
+          pci_host_window(virt_pci_host(v->pci), PCI_WIN_MMIO32) },
+        { "pcie-mmio64", virt_pcie_mmio64_base(v->cfg.ram_size),
+          VIRT_PCIE_MMIO64_SIZE, &pci_window_ops,
+          pci_host_window(virt_pci_host(v->pci), PCI_WIN_MMIO64) },
     };
     for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++)
         if (!bus_add(&v->m.bus, map[i].base, map[i].size, map[i].ops,
@@ -147,6 +159,11 @@ struct virt *virt_create(const struct blkemu_config *cfg, char *err, size_t errl
         virt_destroy(v);
         return NULL;
     }
+    v->pci = virt_pci_create(m, v->plic, cfg, err, errlen);
+    if (!v->pci) {
+        virt_destroy(v);
+        return NULL;
+    }
     if (!virt_map_devices(v, err, errlen)) {
         virt_destroy(v);
         return NULL;
@@ -162,6 +179,7 @@ void virt_destroy(struct virt *v)
     for (unsigned i = 0; i < v->m.nharts; i++)
         if (v->m.harts[i])
             hart_destroy(v->m.harts[i]);
+    virt_pci_free(v->pci);    /* before the PLIC its INTx lines drive */
     uart_free(v->uart);
     sifive_test_free(v->test);
     plic_free(v->plic);
@@ -350,6 +368,11 @@ void virt_stop(struct virt *v)
     v->running = false;
 }
 
+void virt_print_device_stats(struct virt *v)
+{
+    virt_pci_print_stats(v->pci);
+}
+
 void virt_reset(struct virt *v)
 {
     atomic_store(&v->m.exit_reason, MACHINE_RUNNING);
@@ -357,4 +380,5 @@ void virt_reset(struct virt *v)
     uart_reset(v->uart);
     plic_reset(v->plic);
     clint_reset(v->clint);
+    virt_pci_reset(v->pci);
 }

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "boards/virt.h"
+#include "boards/virt_pci.h"
 #include "cpu/cpu.h"
 #include "util/clock.h"
 
@@ -145,6 +146,8 @@ static size_t fdt_soc(void *fdt, const struct blkemu_config *cfg, char *err,
     FDT_DO(fdt_property_u32(fdt, "interrupts", VIRT_UART0_IRQ));
     FDT_DO(fdt_property_u32(fdt, "interrupt-parent", PH_PLIC));
     FDT_DO(fdt_end_node(fdt));
+
+    FDT_DO(virt_pci_fdt(fdt, cfg, PH_PLIC));
 
     FDT_DO(fdt_end_node(fdt));
     return 1;

@@ -97,8 +97,39 @@ def main():
         with open(dtb, "rb") as f:
             ok = f.read(4) == b"\xd0\x0d\xfe\xed"
     check("dump-dtb writes a blob", ok, r.stderr)
+    drive_cases(tmp)
     print(f"{passed} passed, {failed} failed")
     return 1 if failed else 0
+
+
+def drive_cases(tmp):
+    """-drive / -object (issue 4): each bad disk is one line, exit 1."""
+    dtb = ["--dump-dtb", os.path.join(tmp, "d.dtb")]
+    img = os.path.join(tmp, "disk.img")
+    with open(img, "wb") as f:
+        f.truncate(1 << 20)
+    odd = os.path.join(tmp, "odd.img")
+    with open(odd, "wb") as f:
+        f.truncate(1000)
+    wb = ",cache=writeback,aio=threads"
+    expect_error("drive: missing image",
+                 ["-drive", "file=" + os.path.join(tmp, "nope.img")] + dtb,
+                 "No such file")
+    expect_error("drive: size not a multiple of 512",
+                 ["-drive", "file=" + odd + wb] + dtb, "not a multiple of 512")
+    expect_error("drive: unknown option", ["-drive", "file=" + img + ",x=1"]
+                 + dtb, "unknown option 'x'")
+    expect_error("drive: if=ahci not yet", ["-drive", "file=" + img +
+                 ",if=ahci"] + dtb, "not implemented yet")
+    expect_error("drive: format other than raw", ["-drive", "file=" + img +
+                 ",format=qcow2"] + dtb, "unsupported image format")
+    expect_error("drive: unknown iothread", ["-drive", "file=" + img + wb +
+                 ",iothread=io9"] + dtb, "no -object iothread,id=io9")
+    expect_error("object: unknown type", ["-object", "throttle-group,id=t"]
+                 + dtb, "unknown object type")
+    r = run(["-object", "iothread,id=io0", "-drive", "file=" + img + wb +
+             ",iothread=io0,num-queues=2"] + dtb)
+    check("drive: a good disk builds", r.returncode == 0, r.stderr)
 
 
 if __name__ == "__main__":

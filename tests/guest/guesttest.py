@@ -119,6 +119,7 @@ class Harness:
         self.verbose = args.verbose
         self.passed = self.failed = self.skipped = 0
         self.kit = {}
+        self.scratch = []        # temporary disk images, removed at exit
 
     def load_kit(self):
         env = {k: os.environ[k] for k in ("KERNEL", "INITRD", "DISK") if os.environ.get(k)}
@@ -324,16 +325,32 @@ class Harness:
                  "/dev/sda"),
     }
 
+    def disk_args(self, name, kind, writable):
+        """Emulator arguments for the kit's disk on controller `kind`, and the
+        guest's device name; None (after a SKIP) if it cannot be had."""
+        disk = self.kit.get("DISK")
+        if not disk or not os.path.exists(disk):
+            self.skip(name, "no disk image in the kit")
+            return None
+        devices, root = self.DISKS[kind]
+        if self.emu == "qemu":
+            return ["-drive", f"file={disk},if=none,id=d0,format=raw,snapshot=on"] + devices, root
+        if kind != "virtio" and not os.environ.get("GUEST_TEST_DISK"):
+            self.skip(name, f"blkemu has no {kind} disk yet (GUEST_TEST_DISK=1 to try)")
+            return None
+        # blkemu has no snapshot=on: a writable boot gets a private copy (the
+        # kit's image is a cache entry and must stay bit-identical).
+        if writable:
+            return ["-drive", f"file={self.scratch_copy(disk)},if={kind},format=raw"], root
+        return ["-drive", f"file={disk},if={kind},format=raw,readonly=on"], root
+
     def t_disk(self, kind):
         """Boot from the ext4 image on a disk controller, no initrd."""
         name = f"disk-{kind}"
-        disk = self.kit.get("DISK")
-        if not disk or not os.path.exists(disk):
-            return self.skip(name, "no disk image in the kit")
-        if self.emu != "qemu" and not os.environ.get("GUEST_TEST_DISK"):
-            return self.skip(name, f"blkemu has no {kind} disk yet (GUEST_TEST_DISK=1 to try)")
-        devices, root = self.DISKS[kind]
-        extra = ["-drive", f"file={disk},if=none,id=d0,format=raw,snapshot=on"] + devices
+        args = self.disk_args(name, kind, writable=True)
+        if args is None:
+            return
+        extra, root = args
         b = self.boot(2, "uname", extra=extra, append=f"root={root} rw rootwait")
         bad, t_user = self.check_booted(name, b)
         if not b.find(r"BLKEMU-NPROC=2"):
@@ -344,13 +361,10 @@ class Harness:
     def t_fio_disk(self, kind):
         """fio (io_uring, O_DIRECT, random reads) on the raw disk the guest booted from."""
         name = f"fio-{kind}"
-        disk = self.kit.get("DISK")
-        if not disk or not os.path.exists(disk):
-            return self.skip(name, "no disk image in the kit")
-        if self.emu != "qemu" and not os.environ.get("GUEST_TEST_DISK"):
-            return self.skip(name, f"blkemu has no {kind} disk yet (GUEST_TEST_DISK=1 to try)")
-        devices, root = self.DISKS[kind]
-        extra = ["-drive", f"file={disk},if=none,id=d0,format=raw,snapshot=on"] + devices
+        args = self.disk_args(name, kind, writable=False)
+        if args is None:
+            return
+        extra, root = args
         fio = (f"--name={kind} --filename={root} --rw=randread --bs=4k --direct=1 "
                f"--ioengine=io_uring --iodepth=8 --size=32m --runtime=2 --time_based")
         b = self.boot(2, "fio", extra=extra, append=f'root={root} ro rootwait blkemu.fio="{fio}"')
@@ -368,6 +382,68 @@ class Harness:
             detail = f"io_uring O_DIRECT 4k random reads on {root}: {iops:.0f} IOPS"
         self.result(name, not bad, "; ".join(bad) or detail, b)
 
+    # -- virtio-blk (issue 4) ---------------------------------------------
+
+    def scratch_copy(self, src=None, size=64 << 20, data=None):
+        """A temporary image: a copy of src, `data`, or `size` zero bytes."""
+        import shutil
+        import tempfile
+        fd, path = tempfile.mkstemp(prefix="blkemu-guest-", suffix=".img")
+        os.close(fd)
+        self.scratch.append(path)
+        if src:
+            shutil.copyfile(src, path)
+        else:
+            with open(path, "wb") as f:
+                if data is not None:
+                    f.write(data)
+                else:
+                    f.truncate(size)
+        return path
+
+    def virtio_drive(self, path, opts=""):
+        if self.emu == "qemu":
+            ro = ",readonly=on" if "readonly=on" in opts else ""
+            return ["-drive", f"file={path},if=none,id=s0,format=raw{ro}",
+                    "-device", "virtio-blk-pci,drive=s0"]
+        return ["-drive", f"file={path},if=virtio,format=raw{opts}"]
+
+    def t_virtio_verify(self, opts):
+        """fio random writes then crc32c verify on a scratch virtio disk."""
+        name = "virtio-verify" + opts.replace(",", "-").replace("=", "-")
+        if self.emu == "qemu" and opts:
+            return self.skip(name, "blkemu engine options")
+        g = ("--filename=/dev/vda --rw=randwrite --size=4M --ioengine=libaio "
+             "--direct=1 --verify=crc32c --do_verify=1 --stonewall")
+        fio = (f"--name=q1 --bs=4k --iodepth=1 {g} --name=q32 --bs=4k "
+               f"--iodepth=32 {g} --name=big --bs=128k --iodepth=32 {g}")
+        b = self.boot(1, "fio", extra=self.virtio_drive(self.scratch_copy(), opts),
+                      append=f'blkemu.fio="{fio}"')
+        bad, _ = self.check_booted(name, b)
+        js = self.fio_json(b, bad)
+        if js is not None:
+            jobs = js.get("jobs", [])
+            errs = [j.get("jobname") for j in jobs if j.get("error")]
+            if len(jobs) != 3 or errs:
+                bad.append(f"{len(jobs)} fio jobs, failed: {errs}")
+        self.result(name, not bad, "; ".join(bad) or
+                    "4k qd1/qd32 and 128k qd32 random writes verified", b)
+
+    def t_virtio_readonly(self):
+        data = bytes((i * 131 + 7) & 0xff for i in range(1 << 20))
+        img = self.scratch_copy(data=data)
+        fio = "--name=w --filename=/dev/vda --rw=write --bs=4k --size=64k --direct=1"
+        b = self.boot(1, "fio", extra=self.virtio_drive(img, ",readonly=on"),
+                      append=f'blkemu.fio="{fio}"')
+        bad, _ = self.check_booted("virtio-readonly", b)
+        with open(img, "rb") as f:
+            if f.read() != data:
+                bad.append("the host file changed")
+        if b.find(r"BLKEMU-JOB-DONE rc=0"):
+            bad.append("the guest's write succeeded")
+        self.result("virtio-readonly", not bad, "; ".join(bad) or
+                    "guest write refused, host file byte-identical", b)
+
     def tests(self):
         return [
             ("boot-smp1", lambda: self.t_boot(1)),
@@ -384,6 +460,11 @@ class Harness:
             ("disk-ahci", lambda: self.t_disk("ahci")),
             ("fio-virtio", lambda: self.t_fio_disk("virtio")),
             ("fio-ahci", lambda: self.t_fio_disk("ahci")),
+            ("virtio-verify", lambda: self.t_virtio_verify("")),
+            ("virtio-verify-native-writeback",
+             lambda: self.t_virtio_verify(",aio=native,cache=writeback")),
+            ("virtio-verify-threads", lambda: self.t_virtio_verify(",aio=threads")),
+            ("virtio-readonly", self.t_virtio_readonly),
         ]
 
 
@@ -432,8 +513,12 @@ def main():
     print(f"guesttest: EMU={h.emu} kernel={h.kit['KERNEL']}", flush=True)
     if args.bench:
         return bench(h, args.bench)
-    for _, f in selected:
-        f()
+    try:
+        for _, f in selected:
+            f()
+    finally:
+        for path in h.scratch:
+            os.unlink(path)
     print(f"{h.passed} passed, {h.failed} failed", flush=True)
     return 1 if h.failed else 0
 

@@ -1,0 +1,62 @@
+/*
+ * hw/drive.h — parsing `-drive` and `-object iothread` option strings.
+ *
+ *   -drive file=PATH[,if=virtio][,format=raw][,aio=io_uring|native|threads]
+ *          [,cache=none|writeback][,readonly=on|off][,num-queues=N]
+ *          [,serial=STR][,iothread=ID[:ID...]][,id=NAME]
+ *   -object iothread,id=ID
+ *
+ * QEMU's syntax: comma-separated key=value pairs, ",," is a literal comma
+ * inside a value (file names). Defaults: if=virtio, aio=io_uring,
+ * cache=none, readonly=off, num-queues = one per hart (QEMU's default),
+ * the default iothread. `format` is raw; when it is absent the image is
+ * taken as raw — never probed (STYLE.md: a raw image can be made to look
+ * like anything). if=ahci is reserved for the AHCI controller (a later
+ * issue) and refused for now.
+ *
+ * Only syntax and values are checked here; the image itself is checked
+ * when it is opened (blk_open's messages).
+ */
+#ifndef HW_DRIVE_H
+#define HW_DRIVE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "block/block.h"
+
+#define DRIVE_MAX_IOTHREADS 16
+#define DRIVE_ID_MAX 32
+
+enum drive_if { DRIVE_IF_VIRTIO = 0 };
+
+struct drive_opts {
+    char *file;                 /* owned */
+    char *id;                   /* owned, or NULL */
+    enum drive_if iface;
+    struct blk_opts blk;        /* blk.file points at `file` */
+    bool format_given;
+    unsigned num_queues;        /* 0: one per hart */
+    char *serial;               /* owned, or NULL; at most 20 bytes */
+    char *iothreads[DRIVE_MAX_IOTHREADS];   /* owned ids, or none */
+    unsigned n_iothreads;
+};
+
+/* Parse one -drive value. False with a one-line message in err (which
+ * names the offending key) on any error; *d is then empty. */
+bool drive_parse(const char *spec, struct drive_opts *d, char *err,
+                 size_t errlen);
+
+/* Free what drive_parse() allocated. */
+void drive_opts_free(struct drive_opts *d);
+
+/* Parse one -object value; only "iothread,id=ID" exists. On success *id
+ * is a malloc'd copy of ID. */
+bool drive_parse_object(const char *spec, char **id, char *err,
+                        size_t errlen);
+
+/* True if `id` is a valid iothread/drive id: 1..DRIVE_ID_MAX of
+ * [A-Za-z0-9_.-], starting with a letter. */
+bool drive_id_valid(const char *id);
+
+#endif

@@ -1,0 +1,117 @@
+/*
+ * tests/unit/drive.c — `-drive` and `-object iothread` parsing: defaults,
+ * every key, QEMU's ",," escape, and one clear error for each bad input
+ * (unknown key, bad value, repeated key, missing file, if=ahci, a format
+ * other than raw).
+ */
+#include <criterion/criterion.h>
+#include <string.h>
+
+#include "hw/drive.h"
+
+static struct drive_opts d;
+static char err[256];
+
+static void parse_ok(const char *spec)
+{
+    err[0] = '\0';
+    cr_assert(drive_parse(spec, &d, err, sizeof(err)), "%s: %s", spec, err);
+}
+
+static void parse_bad(const char *spec, const char *substr)
+{
+    err[0] = '\0';
+    cr_assert_not(drive_parse(spec, &d, err, sizeof(err)), "%s accepted", spec);
+    cr_assert(strstr(err, substr), "%s: message '%s' lacks '%s'", spec, err,
+              substr);
+    cr_assert_null(strchr(err, '\n'));
+    cr_assert_null(d.file);
+}
+
+Test(drive, defaults)
+{
+    parse_ok("file=disk.img");
+    cr_assert_str_eq(d.file, "disk.img");
+    cr_assert_str_eq(d.blk.file, "disk.img");
+    cr_assert_eq(d.iface, DRIVE_IF_VIRTIO);
+    cr_assert_eq(d.blk.format, BLK_FORMAT_RAW);
+    cr_assert_not(d.format_given);
+    cr_assert_eq(d.blk.aio, BLK_AIO_IO_URING);
+    cr_assert_eq(d.blk.cache, BLK_CACHE_NONE);
+    cr_assert_not(d.blk.readonly);
+    cr_assert_eq(d.num_queues, 0);
+    cr_assert_null(d.serial);
+    cr_assert_eq(d.n_iothreads, 0);
+    drive_opts_free(&d);
+}
+
+Test(drive, every_key)
+{
+    parse_ok("file=/x/y.img,if=virtio,format=raw,aio=native,cache=writeback,"
+             "readonly=on,num-queues=4,serial=SN123,iothread=io0:io1,id=d0");
+    cr_assert(d.format_given);
+    cr_assert_eq(d.blk.aio, BLK_AIO_NATIVE);
+    cr_assert_eq(d.blk.cache, BLK_CACHE_WRITEBACK);
+    cr_assert(d.blk.readonly);
+    cr_assert_eq(d.num_queues, 4);
+    cr_assert_str_eq(d.serial, "SN123");
+    cr_assert_eq(d.n_iothreads, 2);
+    cr_assert_str_eq(d.iothreads[0], "io0");
+    cr_assert_str_eq(d.iothreads[1], "io1");
+    cr_assert_str_eq(d.id, "d0");
+    drive_opts_free(&d);
+    parse_ok("aio=threads,file=a,readonly=off");
+    cr_assert_eq(d.blk.aio, BLK_AIO_THREADS);
+    cr_assert_not(d.blk.readonly);
+    drive_opts_free(&d);
+}
+
+Test(drive, double_comma_is_a_literal_comma)
+{
+    parse_ok("file=a,,b.img,cache=writeback");
+    cr_assert_str_eq(d.file, "a,b.img");
+    cr_assert_eq(d.blk.cache, BLK_CACHE_WRITEBACK);
+    drive_opts_free(&d);
+}
+
+Test(drive, bad_inputs_each_one_clear_line)
+{
+    parse_bad("file=a,bogus=1", "unknown option 'bogus'");
+    parse_bad("if=virtio", "file=PATH is missing");
+    parse_bad("file=", "empty file name");
+    parse_bad("file=a,if=ahci", "AHCI controller is not implemented");
+    parse_bad("file=a,if=scsi", "unknown interface");
+    parse_bad("file=a,format=qcow2", "unsupported image format");
+    parse_bad("file=a,aio=posix", "expected io_uring, native or threads");
+    parse_bad("file=a,cache=directsync", "expected none or writeback");
+    parse_bad("file=a,readonly=maybe", "expected on or off");
+    parse_bad("file=a,num-queues=0", "num-queues=0");
+    parse_bad("file=a,num-queues=65", "num-queues=65");
+    parse_bad("file=a,num-queues=x", "num-queues=x");
+    parse_bad("file=a,serial=123456789012345678901", "longer than 20");
+    parse_bad("file=a,iothread=", "not a valid iothread id");
+    parse_bad("file=a,iothread=a::b", "not a valid iothread id");
+    parse_bad("file=a,iothread=0x", "not a valid iothread id");
+    parse_bad("file=a,file=b", "given twice");
+    parse_bad("file=a,cache", "not key=value");
+}
+
+Test(drive, iothread_objects)
+{
+    char *id = NULL;
+    cr_assert(drive_parse_object("iothread,id=io0", &id, err, sizeof(err)));
+    cr_assert_str_eq(id, "io0");
+    free(id);
+    cr_assert_not(drive_parse_object("memory-backend-ram,id=m", &id, err,
+                                     sizeof(err)));
+    cr_assert(strstr(err, "unknown object type"));
+    cr_assert_not(drive_parse_object("iothread", &id, err, sizeof(err)));
+    cr_assert(strstr(err, "iothread,id=ID"));
+    cr_assert_not(drive_parse_object("iothread,id=a,poll-max-ns=0", &id, err,
+                                     sizeof(err)));
+    cr_assert(strstr(err, "poll-max-ns"));
+    cr_assert_not(drive_parse_object("iothread,id=a,id=b", &id, err,
+                                     sizeof(err)));
+    cr_assert_not(drive_parse_object("iothread,id=-x", &id, err, sizeof(err)));
+    cr_assert_null(id);
+}
