@@ -102,8 +102,6 @@ void mmu_flush_va(struct hart *h, uint64_t va);
 /* The page at host address `page` now holds decoded code: stores to it
  * must take the slow path (tag_w → tag_wc). */
 void mmu_protect_code(struct hart *h, const uint8_t *page);
-/* No page holds decoded code any more: tag_wc → tag_w. */
-void mmu_unprotect_code(struct hart *h);
 /* Set satp (already validated); flushes the TLB. */
 void mmu_set_satp(struct hart *h, uint64_t satp);
 

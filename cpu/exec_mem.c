@@ -263,9 +263,15 @@ static void *amo_ptr(struct hart *h, uint64_t va, unsigned size, bool lr)
         hart_trap(h, EXC_STORE_ACCESS, va);
         return NULL;
     }
-    if (!lr && dcache_has_code(h, pa))
-        dcache_store(h, pa, size);
     return host;
+}
+
+/* After an AMO or SC wrote guest RAM at p: keep decoded code coherent. */
+static void amo_written(struct hart *h, const void *p, unsigned size)
+{
+    uint64_t pa = (uint64_t)((const uint8_t *)p - h->m->ram) + h->m->ram_base;
+    if (dcache_has_code(h, pa))
+        dcache_store(h, pa, size);
 }
 
 #define ADDR() (h->x[d->rs1])
@@ -311,6 +317,8 @@ void ex_sc_w(struct hart *h, const struct dinsn *d)
         match = __atomic_compare_exchange_n(p, &expect, (uint32_t)h->x[d->rs2],
                                             false, __ATOMIC_SEQ_CST,
                                             __ATOMIC_SEQ_CST);
+        if (match)
+            amo_written(h, p, 4);
     }
     h->x[d->rd] = !match;
     h->pc += d->len;
@@ -328,6 +336,8 @@ void ex_sc_d(struct hart *h, const struct dinsn *d)
         uint64_t expect = h->res_val;
         match = __atomic_compare_exchange_n(p, &expect, h->x[d->rs2], false,
                                             __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
+        if (match)
+            amo_written(h, p, 8);
     }
     h->x[d->rd] = !match;
     h->pc += d->len;
@@ -341,6 +351,7 @@ void ex_sc_d(struct hart *h, const struct dinsn *d)
         if (!p)                                                              \
             return;                                                          \
         type old = op(p, (type)h->x[d->rs2], __ATOMIC_SEQ_CST);              \
+        amo_written(h, p, sizeof(type));                                     \
         h->x[d->rd] = (uint64_t)(int64_t)(stype)old;                         \
         h->pc += d->len;                                                     \
     }
@@ -372,6 +383,7 @@ AMO_FETCH(amoor_d, uint64_t, int64_t, __atomic_fetch_or)
                                             __ATOMIC_RELAXED))               \
                 break;                                                       \
         }                                                                    \
+        amo_written(h, p, sizeof(type));                                     \
         h->x[d->rd] = (uint64_t)(int64_t)(stype)old;                         \
         h->pc += d->len;                                                     \
     }

@@ -32,6 +32,8 @@ struct hart *hart_create(struct machine *m, unsigned hartid)
     h->m = m;
     h->hartid = hartid;
     h->code_pages = (m->ram_size + PAGE_SIZE - 1) >> 12;
+    for (unsigned i = 0; i < DCACHE_SLOTS; i++)
+        h->dcache_tag[i] = TLB_INVALID;
     h->code_map = calloc(h->code_pages ? h->code_pages : 1, 1);
     pthread_condattr_t ca;
     pthread_condattr_init(&ca);
@@ -183,6 +185,7 @@ static bool hart_enter_page(struct hart *h)
     }
     h->fetch_page = dp->insn;
     h->fetch_host = page;
+    h->fetch_snap = dp->snap;
     h->fetch_va = vpage;
     return true;
 }

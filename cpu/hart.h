@@ -93,12 +93,14 @@ struct tlb_entry {
     uint64_t pad;       /* one entry = one 64-byte cache line */
 };
 
-/* Decode cache (cpu/dcache.c): one pre-decoded guest physical page. */
+/* Decode cache (cpu/dcache.c): one pre-decoded guest physical page, and
+ * the snapshot of its bytes that its instructions are decoded from. */
 #define DPAGE_INSNS  2048
+#define DCACHE_STALE 1ull
 #define DCACHE_SLOTS 1024
 struct dpage {
-    uint64_t pa;        /* physical page address, or TLB_INVALID */
     struct dinsn insn[DPAGE_INSNS];
+    uint8_t snap[4096];
 };
 
 /* One active PMP rule, precomputed from pmpcfg/pmpaddr (cpu/pmp.c). */
@@ -133,7 +135,8 @@ struct hart {
     uint64_t instret;       /* instructions executed */
     uint64_t fetch_va;      /* va page of fetch_page, or TLB_INVALID */
     struct dinsn *fetch_page;
-    uint8_t *fetch_host;    /* host address of that page */
+    uint8_t *fetch_host;    /* host address of that page (guest RAM) */
+    uint8_t *fetch_snap;    /* the page's decode snapshot */
     unsigned data_midx;     /* TLB mode index for loads/stores */
     unsigned fetch_midx;    /* TLB mode index for fetch */
     bool wfi;               /* sleeping in WFI */
@@ -170,6 +173,10 @@ struct hart {
 
     /* Decode cache and the per-RAM-page "holds decoded code" map. */
     struct dpage *dcache[DCACHE_SLOTS];
+    /* Per slot: the physical page it holds, | DCACHE_STALE after a
+     * FENCE.I; TLB_INVALID when empty. Kept apart from the (large, cold)
+     * pages so that a page entry touches one hot word. */
+    uint64_t dcache_tag[DCACHE_SLOTS];
     uint8_t *code_map;
     uint64_t code_pages;
 
