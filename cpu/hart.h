@@ -97,7 +97,7 @@ struct tlb_entry {
  * the snapshot of its bytes that its instructions are decoded from. */
 #define DPAGE_INSNS  2048
 #define DCACHE_STALE 1ull
-#define DCACHE_SLOTS 1024
+#define DCACHE_SLOTS 2048
 struct dpage {
     struct dinsn insn[DPAGE_INSNS];
     uint8_t snap[4096];
