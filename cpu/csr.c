@@ -290,7 +290,12 @@ static void csr_op(struct hart *h, const struct dinsn *d, unsigned op,
         return;
     }
     if (write) {
-        uint64_t v = op == 1 ? src : op == 2 ? old | src : old & ~src;
+        /* In a CSRRS/CSRRC on mip, SEIP takes part only as its software-
+         * written bit, not ORed with the interrupt line (§3.1.9). */
+        uint64_t base = old;
+        if (csr == 0x344)
+            base = (old & ~MIP_SEIP) | (h->seip_sw ? MIP_SEIP : 0);
+        uint64_t v = op == 1 ? src : op == 2 ? base | src : base & ~src;
         if (!csr_write(h, csr, v)) {
             hart_illegal(h, d);
             return;

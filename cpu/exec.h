@@ -210,6 +210,32 @@ static inline bool mem_store(struct hart *h, uint64_t va, unsigned size,
     return mem_store_slow(h, va, size, val);
 }
 
+/* ---- threaded dispatch ---- */
+
+/* Run the instruction in slot `n` next, straight from the current handler
+ * (a tail call: GCC turns it into a jump), when it is in the running
+ * decode-cache page and the batch has budget left; otherwise return to the
+ * run loop, which finds the next instruction from h->pc. A handler running
+ * from a temporary dinsn (uncached path) never chains: `n` is then outside
+ * the page array. Handlers that may change privilege, translation or the
+ * fetch page must not chain. */
+static inline void hart_chain(struct hart *h, const struct dinsn *n)
+{
+    h->x[0] = 0;
+    if (likely((uintptr_t)(n - h->fetch_page) < DPAGE_INSNS && h->budget > 0)) {
+        h->budget--;
+        n->fn(h, n);
+    }
+}
+
+/* Straight-line successor: pc += len, then chain to the next slot. */
+#define EXEC_NEXT(h, d)                                                      \
+    do {                                                                     \
+        unsigned len_ = (d)->len;                                            \
+        (h)->pc += len_;                                                     \
+        hart_chain((h), (d) + (len_ >> 1));                                  \
+    } while (0)
+
 /* ---- the instruction handlers ---- */
 
 #define EXEC_INT_HANDLERS(X)                                                 \

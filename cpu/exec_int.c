@@ -7,7 +7,7 @@
 #include "cpu/exec.h"
 
 #define X(r) h->x[d->r]
-#define NEXT() (h->pc += d->len)
+#define NEXT() EXEC_NEXT(h, d)
 
 void ex_illegal(struct hart *h, const struct dinsn *d)
 {
@@ -31,11 +31,20 @@ void ex_auipc(struct hart *h, const struct dinsn *d)
     NEXT();
 }
 
+/* A taken jump or branch to `off` bytes away: chain when the target is in
+ * the same page (the slot is then d + off/2). */
+static inline void jump_rel(struct hart *h, const struct dinsn *d, int32_t off)
+{
+    uint64_t pc = h->pc, target = pc + (uint64_t)(int64_t)off;
+    h->pc = target;
+    if (((pc ^ target) & PAGE_MASK) == 0)
+        hart_chain(h, d + off / 2);
+}
+
 void ex_jal(struct hart *h, const struct dinsn *d)
 {
-    uint64_t link = h->pc + d->len;
-    h->pc += (uint64_t)(int64_t)d->imm;
-    X(rd) = link;
+    X(rd) = h->pc + d->len;
+    jump_rel(h, d, d->imm);
 }
 
 void ex_jalr(struct hart *h, const struct dinsn *d)
@@ -49,8 +58,10 @@ void ex_jalr(struct hart *h, const struct dinsn *d)
     void ex_##name(struct hart *h, const struct dinsn *d)                    \
     {                                                                        \
         uint64_t a = X(rs1), b = X(rs2);                                     \
-        (void)a; (void)b;                                                    \
-        h->pc += (cond) ? (uint64_t)(int64_t)d->imm : d->len;                \
+        if (cond)                                                            \
+            jump_rel(h, d, d->imm);                                          \
+        else                                                                 \
+            NEXT();                                                          \
     }
 BRANCH(beq, a == b)
 BRANCH(bne, a != b)

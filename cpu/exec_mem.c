@@ -158,7 +158,7 @@ bool mem_store_slow(struct hart *h, uint64_t va, unsigned size, uint64_t val)
         if (!mem_load(h, h->x[d->rs1] + (uint64_t)(int64_t)d->imm, size, &v)) \
             return;                                                          \
         h->x[d->rd] = (uint64_t)(type)v;                                     \
-        h->pc += d->len;                                                     \
+        EXEC_NEXT(h, d);                                                     \
     }
 LOAD(lb, 1, int8_t)
 LOAD(lh, 2, int16_t)
@@ -173,7 +173,7 @@ LOAD(lwu, 4, uint32_t)
     {                                                                        \
         if (mem_store(h, h->x[d->rs1] + (uint64_t)(int64_t)d->imm, size,     \
                       h->x[d->rs2]))                                         \
-            h->pc += d->len;                                                 \
+            EXEC_NEXT(h, d);                                                 \
     }
 STORE(sb, 1)
 STORE(sh, 2)

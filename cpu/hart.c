@@ -231,9 +231,9 @@ static uint64_t hart_run(struct hart *h, int64_t n)
     return done;
 }
 
-void hart_update_timers(struct hart *h)
+/* Re-evaluate MTIP/STIP for mtime = now. */
+static void hart_update_timers_at(struct hart *h, uint64_t now)
 {
-    uint64_t now = clock_mtime();
     uint64_t mip = atomic_load_explicit(&h->mip, memory_order_relaxed);
     uint64_t set = 0, clr = 0;
     if (now >= atomic_load_explicit(&h->mtimecmp, memory_order_relaxed))
@@ -252,6 +252,11 @@ void hart_update_timers(struct hart *h)
         atomic_fetch_or(&h->mip, set);
     if (clr & mip)
         atomic_fetch_and(&h->mip, ~clr);
+}
+
+void hart_update_timers(struct hart *h)
+{
+    hart_update_timers_at(h, clock_mtime());
 }
 
 /* One batch: timers, interrupts, then up to n instructions. */
@@ -284,10 +289,14 @@ static void hart_sleep(struct hart *h)
 {
     pthread_mutex_lock(&h->lock);
     while (!atomic_load(&h->stop)) {
-        hart_update_timers(h);
+        /* One `now` for both: a timer at or before it is pending now; one
+         * after it is a deadline to wait for (even if it passes before we
+         * start waiting: the wait then returns at once). */
+        uint64_t now = clock_mtime();
+        hart_update_timers_at(h, now);
         if (hart_pending(h) || atomic_exchange(&h->kicked, false))
             break;
-        uint64_t deadline = hart_next_deadline(h, clock_mtime());
+        uint64_t deadline = hart_next_deadline(h, now);
         if (deadline == UINT64_MAX) {
             pthread_cond_wait(&h->cond, &h->lock);
         } else {
