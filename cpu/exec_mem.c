@@ -8,11 +8,13 @@
  * for the first part and the second page's first byte for the second part
  * (what QEMU 7.2 reports).
  *
- * AMOs are host atomics on guest RAM. As QEMU 7.2 does, a misaligned AMO
- * or LR raises *load* address-misaligned (cause 4) and one outside RAM a
- * load access fault (cause 5), while page and PMP faults are store faults
- * for AMOs/SC (QEMU fills its TLB for a store, then its non-RAM fallback
- * loads first). LR records (virtual address, loaded value);
+ * AMOs are host atomics on guest RAM. Faults follow QEMU 7.2, which the
+ * differential tests (random garbage words hit these often) compare with:
+ * a misaligned AMO, SC or LR raises *load* address-misaligned (cause 4)
+ * and one outside RAM (devices included) a *load* access fault (5) — the
+ * spec would say 6 and 7 for AMOs/SC — while page and PMP faults of AMOs
+ * are store faults (QEMU fills its TLB for a store, then its non-RAM
+ * fallback performs the load first). LR records (virtual address, loaded value);
  * SC succeeds when the reservation is for that address and a compare-and-
  * swap against the loaded value succeeds. Any SC, trap or xRET clears it.
  */

@@ -147,7 +147,7 @@ struct hart {
     bool seip_sw;           /* software-written SEIP, ORed on read */
     uint64_t mtvec, stvec, mepc, sepc, mcause, scause, mtval, stval;
     uint64_t mscratch, sscratch;
-    uint64_t mcounteren, scounteren, mcountinhibit;  /* 64-bit, as QEMU */
+    uint32_t mcounteren, scounteren, mcountinhibit;
     uint64_t menvcfg, senvcfg;
     uint64_t mcycle_off, minstret_off;  /* CSR value = instret + off */
     uint64_t stimecmp;
