@@ -153,29 +153,66 @@ bool mem_store_slow(struct hart *h, uint64_t va, unsigned size, uint64_t val)
 
 /* ---- integer loads and stores ---- */
 
-#define LOAD(name, size, type)                                               \
+/* The handlers inline only the TLB hit; a miss (or misaligned access)
+ * tail-calls an out-of-line slow path, so the common case needs no stack
+ * frame and ends in a jump to the next instruction. */
+static __attribute__((noinline)) void load_slow(struct hart *h,
+                                                const struct dinsn *d,
+                                                uint64_t va, unsigned size,
+                                                bool sign)
+{
+    uint64_t v;
+    if (!mem_load_slow(h, va, size, &v))
+        return;
+    if (sign && size < 8)
+        v = (uint64_t)((int64_t)(v << (64 - 8 * size)) >> (64 - 8 * size));
+    h->x[d->rd] = v;
+    h->pc += d->len;
+}
+
+static __attribute__((noinline)) void store_slow(struct hart *h,
+                                                 const struct dinsn *d,
+                                                 uint64_t va, unsigned size)
+{
+    if (mem_store_slow(h, va, size, h->x[d->rs2]))
+        h->pc += d->len;
+}
+
+#define LOAD(name, size, type, sign)                                         \
     void ex_##name(struct hart *h, const struct dinsn *d)                    \
     {                                                                        \
-        uint64_t v;                                                          \
-        if (!mem_load(h, h->x[d->rs1] + (uint64_t)(int64_t)d->imm, size, &v)) \
+        uint64_t va = h->x[d->rs1] + (uint64_t)(int64_t)d->imm;              \
+        const struct tlb_entry *e =                                          \
+            &h->tlb[h->data_midx][(va >> 12) & (TLB_SETS - 1)];              \
+        if (likely(e->tag_r == (va & (PAGE_MASK | (size - 1))))) {           \
+            type v = (type)mem_host_load((const void *)(uintptr_t)(va + e->addend), size); \
+            h->x[d->rd] = (uint64_t)v;                                       \
+            EXEC_NEXT(h, d);                                                 \
             return;                                                          \
-        h->x[d->rd] = (uint64_t)(type)v;                                     \
-        EXEC_NEXT(h, d);                                                     \
+        }                                                                    \
+        load_slow(h, d, va, size, sign);                                     \
     }
-LOAD(lb, 1, int8_t)
-LOAD(lh, 2, int16_t)
-LOAD(lw, 4, int32_t)
-LOAD(ld, 8, int64_t)
-LOAD(lbu, 1, uint8_t)
-LOAD(lhu, 2, uint16_t)
-LOAD(lwu, 4, uint32_t)
+LOAD(lb, 1, int8_t, true)
+LOAD(lh, 2, int16_t, true)
+LOAD(lw, 4, int32_t, true)
+LOAD(ld, 8, int64_t, true)
+LOAD(lbu, 1, uint8_t, false)
+LOAD(lhu, 2, uint16_t, false)
+LOAD(lwu, 4, uint32_t, false)
 
 #define STORE(name, size)                                                    \
     void ex_##name(struct hart *h, const struct dinsn *d)                    \
     {                                                                        \
-        if (mem_store(h, h->x[d->rs1] + (uint64_t)(int64_t)d->imm, size,     \
-                      h->x[d->rs2]))                                         \
+        uint64_t va = h->x[d->rs1] + (uint64_t)(int64_t)d->imm;              \
+        const struct tlb_entry *e =                                          \
+            &h->tlb[h->data_midx][(va >> 12) & (TLB_SETS - 1)];              \
+        if (likely(e->tag_w == (va & (PAGE_MASK | (size - 1))))) {           \
+            mem_host_store((void *)(uintptr_t)(va + e->addend), size,        \
+                           h->x[d->rs2]);                                    \
             EXEC_NEXT(h, d);                                                 \
+            return;                                                          \
+        }                                                                    \
+        store_slow(h, d, va, size);                                          \
     }
 STORE(sb, 1)
 STORE(sh, 2)
