@@ -28,10 +28,37 @@
 
 #include "cpu/exec.h"
 
+/* Guest RAM may be written by other harts while we read it: read it with
+ * relaxed atomics (plain moves on x86), never memcpy/memcmp, so that the
+ * race is defined (and quiet under ThreadSanitizer). */
+static void snap_copy(uint8_t *snap, const uint8_t *ram, unsigned n)
+{
+    for (unsigned i = 0; i < n; i++)
+        snap[i] = __atomic_load_n(&ram[i], __ATOMIC_RELAXED);
+}
+
+static void snap_take_page(uint8_t *snap, const uint8_t *ram)
+{
+    uint64_t *d = (uint64_t *)(void *)snap;
+    const uint64_t *s = (const uint64_t *)(const void *)ram;
+    for (unsigned i = 0; i < PAGE_SIZE / 8; i++)
+        d[i] = __atomic_load_n(&s[i], __ATOMIC_RELAXED);
+}
+
+static bool snap_matches_page(const uint8_t *snap, const uint8_t *ram)
+{
+    const uint64_t *d = (const uint64_t *)(const void *)snap;
+    const uint64_t *s = (const uint64_t *)(const void *)ram;
+    uint64_t diff = 0;
+    for (unsigned i = 0; i < PAGE_SIZE / 8; i++)
+        diff |= d[i] ^ __atomic_load_n(&s[i], __ATOMIC_RELAXED);
+    return diff == 0;
+}
+
 /* Take a new snapshot of the page at pa and forget every decoded slot. */
 static void dpage_reset(struct hart *h, struct dpage *p, uint64_t pa)
 {
-    memcpy(p->snap, h->m->ram + (pa - h->m->ram_base), sizeof p->snap);
+    snap_take_page(p->snap, h->m->ram + (pa - h->m->ram_base));
     /* len = 0 until decoded: the run loop's straight-line guess
      * (pc + len) can then never match for a slot that was not decoded
      * (e.g. one that runs page-straddling code uncached). */
@@ -50,7 +77,7 @@ struct dpage *dcache_page(struct hart *h, uint64_t pa)
         return p;
     if (tag == (pa | DCACHE_STALE)) {
         const uint8_t *ram = h->m->ram + (pa - h->m->ram_base);
-        if (memcmp(p->snap, ram, sizeof p->snap))
+        if (!snap_matches_page(p->snap, ram))
             dpage_reset(h, p, pa);
         h->dcache_tag[slot] = pa;
         return p;
@@ -95,7 +122,7 @@ void dcache_store(struct hart *h, uint64_t pa, unsigned size)
     unsigned off = (unsigned)(pa & 0xfff);
     if (size > PAGE_SIZE - off)
         size = (unsigned)(PAGE_SIZE - off);
-    memcpy(p->snap + off, h->m->ram + (pa - h->m->ram_base), size);
+    snap_copy(p->snap + off, h->m->ram + (pa - h->m->ram_base), size);
     unsigned first = off >= 2 ? (off - 2) >> 1 : 0;
     unsigned last = (off + size - 1) >> 1;
     if (last >= DPAGE_INSNS)

@@ -65,7 +65,7 @@ static bool load_part(struct hart *h, uint64_t va, unsigned size,
             v = mem_host_load(host, size);
         else
             for (unsigned i = 0; i < size; i++)
-                v |= (uint64_t)host[i] << (8 * i);
+                v |= (uint64_t)__atomic_load_n(&host[i], __ATOMIC_RELAXED) << (8 * i);
     } else {
         uint64_t fault;
         if (!mmio_read(h, pa, va, size, &v, &fault)) {
@@ -130,7 +130,7 @@ static bool store_part(struct hart *h, const struct store_target *t,
         mem_host_store(t->host, size, v);
     else
         for (unsigned i = 0; i < size; i++)
-            t->host[i] = (uint8_t)(v >> (8 * i));
+            __atomic_store_n(&t->host[i], (uint8_t)(v >> (8 * i)), __ATOMIC_RELAXED);
     if (dcache_has_code(h, t->pa))
         dcache_store(h, t->pa, size);
     return true;

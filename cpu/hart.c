@@ -136,7 +136,8 @@ static bool fetch16(struct hart *h, uint64_t va, uint16_t *out)
         return false;
     }
     if (host)
-        v = (uint64_t)host[0] | (uint64_t)host[1] << 8;
+        v = (uint64_t)__atomic_load_n(&host[0], __ATOMIC_RELAXED) |
+            (uint64_t)__atomic_load_n(&host[1], __ATOMIC_RELAXED) << 8;
     else if (!bus_read(&h->m->bus, pa, 2, &v)) {
         hart_trap(h, EXC_INSN_ACCESS, va);
         return false;

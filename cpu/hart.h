@@ -100,7 +100,7 @@ struct tlb_entry {
 #define DCACHE_SLOTS 2048
 struct dpage {
     struct dinsn insn[DPAGE_INSNS];
-    uint8_t snap[4096];
+    uint8_t snap[4096] __attribute__((aligned(8)));
 };
 
 /* One active PMP rule, precomputed from pmpcfg/pmpaddr (cpu/pmp.c). */
