@@ -183,10 +183,12 @@ void ex_fence(struct hart *h, const struct dinsn *d)
     NEXT();
 }
 
+/* FENCE.I and SFENCE.VMA invalidate the fetch page: return to the run
+ * loop instead of chaining to the (possibly stale) next slot. */
 void ex_fence_i(struct hart *h, const struct dinsn *d)
 {
     dcache_flush(h);
-    NEXT();
+    h->pc += d->len;
 }
 
 /* SFENCE.VMA (priv spec §4.2.1): illegal in U-mode and, with mstatus.TVM,
@@ -202,5 +204,5 @@ void ex_sfence_vma(struct hart *h, const struct dinsn *d)
         mmu_flush_va(h, X(rs1));
     else
         mmu_flush_all(h);
-    NEXT();
+    h->pc += d->len;
 }

@@ -179,3 +179,21 @@ Test(cpu_amo, store_to_decoded_code_is_seen)
     cr_assert_eq(hart_get_x(t.h, 6), 2);
     tm_free(&t);
 }
+
+Test(cpu_amo, fence_i_sees_code_written_elsewhere)
+{
+    /* Code rewritten behind the hart's back (another hart, DMA) is seen
+     * after FENCE.I — also when FENCE.I sits on the same page, right
+     * before the rewritten instruction. */
+    struct cpt t = tm_new();
+    uint32_t p[] = { FENCE_I, ADDI(5, 0, 1), JSELF };
+    tm_prog(&t, RAM_BASE + 0x200, p, 3);
+    t.h->pc = RAM_BASE + 0x200;
+    hart_step(t.h, 2);
+    cr_assert_eq(hart_get_x(t.h, 5), 1);
+    tm_put32(&t, RAM_BASE + 0x204, ADDI(5, 0, 2));     /* not via the hart */
+    t.h->pc = RAM_BASE + 0x200;
+    hart_step(t.h, 2);
+    cr_assert_eq(hart_get_x(t.h, 5), 2);
+    tm_free(&t);
+}
