@@ -19,7 +19,10 @@ struct dinsn;
 
 /* An instruction handler. It executes `d` on `h` and either advances h->pc
  * (normally by d->len) or takes a trap (hart_trap / hart_illegal), which sets
- * h->pc to the trap vector. A handler that traps writes no register. */
+ * h->pc to the trap vector. A handler that traps writes no register.
+ * (The interpreter's own handlers may then also run the next instruction
+ * directly — hart_chain() in cpu/exec.h; a handler that just returns is
+ * always correct.) */
 typedef void (*insn_fn)(struct hart *h, const struct dinsn *d);
 
 /* One pre-decoded instruction (decoded once per guest code page). */
