@@ -40,9 +40,10 @@ enum {
 #define MSTATUS_WRITE (SSTATUS_WRITE | MSTATUS_MIE | MSTATUS_MPIE |           \
                        MSTATUS_MPP | MSTATUS_MPRV | MSTATUS_TVM | MSTATUS_TW |  \
                        MSTATUS_TSR)
-/* Exceptions that can be delegated to S: QEMU 7.2's set without the H
- * causes (20-23) — causes 0-13 and 15 (ECALL from M can never reach S). */
-#define MEDELEG_WRITE 0xbfffull
+/* Exceptions that can be delegated to S: causes 0-9, 12, 13 and 15.
+ * medeleg[11] (ECALL from M) is read-only 0 (priv 1.12 §3.1.8) although
+ * QEMU 7.2 lets it be set; 10 and 14 are reserved without H. */
+#define MEDELEG_WRITE 0xb3ffull
 /* menvcfg/senvcfg: FIOM, CBIE, CBCFE, CBZE; menvcfg also PBMTE and STCE
  * (writable as on QEMU 7.2). */
 #define SENVCFG_WRITE 0xf1ull
@@ -177,9 +178,11 @@ bool csr_read(struct hart *h, unsigned csr, uint64_t *val)
 static void mstatus_write(struct hart *h, uint64_t mask, uint64_t val)
 {
     uint64_t old = h->mstatus;
-    /* MPP = 2 (reserved) is kept as written, like QEMU 7.2; MRET then
-     * treats it as U, as QEMU does. */
+    /* MPP is WARL: the reserved 2 keeps the old value (QEMU 7.2 would
+     * store it; the spec says MPP never holds an unsupported mode). */
     uint64_t s = (old & ~mask) | (val & mask);
+    if ((s & MSTATUS_MPP) == (2ull << 11))
+        s = (s & ~MSTATUS_MPP) | (old & MSTATUS_MPP);
     h->mstatus = s;
     if ((old ^ s) & MSTATUS_MXR)
         mmu_flush_all(h);       /* TLB read permissions depend on MXR */
@@ -216,16 +219,16 @@ static bool csr_write_m(struct hart *h, unsigned csr, uint64_t val)
     case CSR_MIDELEG: h->mideleg = val & MIP_S_MASK; break;
     case CSR_MIE: h->mie = val & MIP_ALL; break;
     case CSR_MTVEC: if ((val & 3) < 2) h->mtvec = val; break;
-    case CSR_MCOUNTEREN: h->mcounteren = val; break;
+    case CSR_MCOUNTEREN: h->mcounteren = (uint32_t)val; break;  /* 32-bit CSR */
     case CSR_MENVCFG:
         if ((h->menvcfg ^ val) & MENVCFG_PBMTE)
             mmu_flush_all(h);       /* PTE validity depends on PBMTE */
         h->menvcfg = val & MENVCFG_WRITE;
         hart_update_timers(h);
         break;
-    case CSR_MCOUNTINHIBIT: h->mcountinhibit = val; break;
+    case CSR_MCOUNTINHIBIT: h->mcountinhibit = (uint32_t)val & ~2u; break;
     case CSR_MSCRATCH: h->mscratch = val; break;
-    case CSR_MEPC: h->mepc = val; break;      /* bit 0 masked by MRET */
+    case CSR_MEPC: h->mepc = val & ~1ull; break;   /* IALIGN = 16 */
     case CSR_MCAUSE: h->mcause = val; break;
     case CSR_MTVAL: h->mtval = val; break;
     case CSR_MIP: {
@@ -258,10 +261,10 @@ bool csr_write(struct hart *h, unsigned csr, uint64_t val)
         break;
     }
     case CSR_STVEC: if ((val & 3) < 2) h->stvec = val; break;
-    case CSR_SCOUNTEREN: h->scounteren = val; break;
+    case CSR_SCOUNTEREN: h->scounteren = (uint32_t)val; break;
     case CSR_SENVCFG: h->senvcfg = val & SENVCFG_WRITE; break;
     case CSR_SSCRATCH: h->sscratch = val; break;
-    case CSR_SEPC: h->sepc = val; break;      /* bit 0 masked by SRET */
+    case CSR_SEPC: h->sepc = val & ~1ull; break;
     case CSR_SCAUSE: h->scause = val; break;
     case CSR_STVAL: h->stval = val; break;
     case CSR_SIP: mip_write(h, h->mideleg & MIP_SSIP, val); break;
@@ -290,7 +293,12 @@ static void csr_op(struct hart *h, const struct dinsn *d, unsigned op,
         return;
     }
     if (write) {
-        uint64_t v = op == 1 ? src : op == 2 ? old | src : old & ~src;
+        /* In a CSRRS/CSRRC on mip, SEIP takes part only as its software-
+         * written bit, not ORed with the interrupt line (§3.1.9). */
+        uint64_t base = old;
+        if (csr == 0x344)
+            base = (old & ~MIP_SEIP) | (h->seip_sw ? MIP_SEIP : 0);
+        uint64_t v = op == 1 ? src : op == 2 ? base | src : base & ~src;
         if (!csr_write(h, csr, v)) {
             hart_illegal(h, d);
             return;

@@ -4,21 +4,61 @@
  * use). A page's slots start as insn_decode_stub and decode themselves on
  * first execution, so data mixed with code costs nothing.
  *
+ * Each page keeps a snapshot of its 4 KiB, taken when the page enters the
+ * cache; a slot decoding itself copies its bytes from RAM into the
+ * snapshot, so the snapshot always holds what the decoded slots were
+ * decoded from (except after code bytes shared by two overlapping decoded
+ * instructions were changed by another hart — jumping into the middle of
+ * an instruction while another hart rewrites it without FENCE.I).
+ *
  * Coherence. code_map has one byte per RAM page: "this hart holds decoded
  * instructions of it". The TLB never gives such a page a fast write tag, so
- * every store to it by this hart takes the slow path, which resets exactly
- * the slots the store may have changed (immediately, even for the running
- * page). Stores by other harts and by devices (DMA) are not seen: as the
- * ISA requires (Zifencei), the guest must execute FENCE.I on this hart
- * before running modified code — Linux does so (flush_icache_all and the
- * SBI remote FENCE.I), and FENCE.I empties the whole cache.
+ * every store to it by this hart takes the slow path, which updates the
+ * snapshot and resets exactly the slots the store may have changed
+ * (immediately, even for the running page). Stores by other harts and by
+ * devices (DMA) are not seen until this hart executes FENCE.I, as Zifencei
+ * allows — Linux issues it (flush_icache_all, SBI remote FENCE.I) before
+ * running modified code. FENCE.I marks every page stale; on its next entry
+ * a stale page's snapshot is compared with RAM: unchanged pages (nearly
+ * all: Linux issues FENCE.I for every new executable user page) keep their
+ * decoded instructions, changed ones start over.
  */
 #include <stdlib.h>
+#include <string.h>
 
 #include "cpu/exec.h"
 
-static void dpage_reset(struct dpage *p)
+/* Guest RAM may be written by other harts while we read it: read it with
+ * relaxed atomics (plain moves on x86), never memcpy/memcmp, so that the
+ * race is defined (and quiet under ThreadSanitizer). */
+static void snap_copy(uint8_t *snap, const uint8_t *ram, unsigned n)
 {
+    for (unsigned i = 0; i < n; i++)
+        snap[i] = __atomic_load_n(&ram[i], __ATOMIC_RELAXED);
+}
+
+static void snap_take_page(uint8_t *snap, const uint8_t *ram)
+{
+    uint64_t *d = (uint64_t *)(void *)snap;
+    const uint64_t *s = (const uint64_t *)(const void *)ram;
+    for (unsigned i = 0; i < PAGE_SIZE / 8; i++)
+        d[i] = __atomic_load_n(&s[i], __ATOMIC_RELAXED);
+}
+
+static bool snap_matches_page(const uint8_t *snap, const uint8_t *ram)
+{
+    const uint64_t *d = (const uint64_t *)(const void *)snap;
+    const uint64_t *s = (const uint64_t *)(const void *)ram;
+    uint64_t diff = 0;
+    for (unsigned i = 0; i < PAGE_SIZE / 8; i++)
+        diff |= d[i] ^ __atomic_load_n(&s[i], __ATOMIC_RELAXED);
+    return diff == 0;
+}
+
+/* Take a new snapshot of the page at pa and forget every decoded slot. */
+static void dpage_reset(struct hart *h, struct dpage *p, uint64_t pa)
+{
+    snap_take_page(p->snap, h->m->ram + (pa - h->m->ram_base));
     /* len = 0 until decoded: the run loop's straight-line guess
      * (pc + len) can then never match for a slot that was not decoded
      * (e.g. one that runs page-straddling code uncached). */
@@ -31,19 +71,27 @@ static void dpage_reset(struct dpage *p)
 struct dpage *dcache_page(struct hart *h, uint64_t pa)
 {
     unsigned slot = (unsigned)((pa >> 12) % DCACHE_SLOTS);
+    uint64_t tag = h->dcache_tag[slot];
     struct dpage *p = h->dcache[slot];
-    if (likely(p && p->pa == pa))
+    if (likely(tag == pa))
         return p;
+    if (tag == (pa | DCACHE_STALE)) {
+        const uint8_t *ram = h->m->ram + (pa - h->m->ram_base);
+        if (!snap_matches_page(p->snap, ram))
+            dpage_reset(h, p, pa);
+        h->dcache_tag[slot] = pa;
+        return p;
+    }
     if (!p) {
         p = malloc(sizeof *p);
         if (!p)
             return NULL;
         h->dcache[slot] = p;
-    } else if (p->pa != TLB_INVALID) {
-        h->code_map[(p->pa - h->m->ram_base) >> 12] = 0;
+    } else if (tag != TLB_INVALID) {
+        h->code_map[((tag & PAGE_MASK) - h->m->ram_base) >> 12] = 0;
     }
-    dpage_reset(p);
-    p->pa = pa;
+    dpage_reset(h, p, pa);
+    h->dcache_tag[slot] = pa;
     uint64_t idx = (pa - h->m->ram_base) >> 12;
     if (idx < h->code_pages) {
         h->code_map[idx] = 1;
@@ -54,27 +102,27 @@ struct dpage *dcache_page(struct hart *h, uint64_t pa)
 
 void dcache_flush(struct hart *h)
 {
-    for (unsigned i = 0; i < DCACHE_SLOTS; i++) {
-        struct dpage *p = h->dcache[i];
-        if (p && p->pa != TLB_INVALID) {
-            h->code_map[(p->pa - h->m->ram_base) >> 12] = 0;
-            p->pa = TLB_INVALID;
-        }
-    }
-    mmu_unprotect_code(h);
+    for (unsigned i = 0; i < DCACHE_SLOTS; i++)
+        if (h->dcache_tag[i] != TLB_INVALID)
+            h->dcache_tag[i] |= DCACHE_STALE;
     h->fetch_va = TLB_INVALID;
 }
 
 void dcache_store(struct hart *h, uint64_t pa, unsigned size)
 {
     uint64_t page = pa & PAGE_MASK;
-    struct dpage *p = h->dcache[(page >> 12) % DCACHE_SLOTS];
-    if (!p || p->pa != page)
+    unsigned slot = (unsigned)((page >> 12) % DCACHE_SLOTS);
+    if ((h->dcache_tag[slot] & PAGE_MASK) != page || h->dcache_tag[slot] == TLB_INVALID)
         return;
-    /* Slots whose instruction overlaps [pa, pa+size): a 4-byte one may
-     * start 2 bytes before. Only fn is reset, so a handler still running
-     * from one of these slots keeps reading valid fields. */
+    struct dpage *p = h->dcache[slot];
+    /* Keep the snapshot equal to RAM for the bytes this hart wrote, and
+     * reset the slots whose instruction overlaps [pa, pa+size): a 4-byte
+     * one may start 2 bytes before. Only fn is reset, so a handler still
+     * running from one of these slots keeps reading valid fields. */
     unsigned off = (unsigned)(pa & 0xfff);
+    if (size > PAGE_SIZE - off)
+        size = (unsigned)(PAGE_SIZE - off);
+    snap_copy(p->snap + off, h->m->ram + (pa - h->m->ram_base), size);
     unsigned first = off >= 2 ? (off - 2) >> 1 : 0;
     unsigned last = (off + size - 1) >> 1;
     if (last >= DPAGE_INSNS)
@@ -88,5 +136,6 @@ void dcache_free(struct hart *h)
     for (unsigned i = 0; i < DCACHE_SLOTS; i++) {
         free(h->dcache[i]);
         h->dcache[i] = NULL;
+        h->dcache_tag[i] = TLB_INVALID;
     }
 }

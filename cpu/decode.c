@@ -5,6 +5,8 @@
  * handler. Anything not in a table is illegal-instruction. Also the lazy
  * "decode on first execution" stub of decode-cache slots.
  */
+#include <string.h>
+
 #include "cpu/exec.h"
 #include "cpu/fpu.h"
 
@@ -221,22 +223,33 @@ void decode_insn(uint32_t raw, struct dinsn *d)
 }
 
 /* First execution of a decode-cache slot: decode it in place, then run it.
- * A 32-bit instruction whose second half lies on the next page depends on
- * two translations, so it is never cached: it runs through the uncached
- * path each time. */
+ * The bytes are read from RAM and recorded in the page's snapshot, so the
+ * snapshot always holds what every decoded slot was decoded from (see
+ * dcache.c). A 32-bit instruction whose second half lies on the next page
+ * depends on two translations, so it is never cached: it runs through the
+ * uncached path each time. */
 void insn_decode_stub(struct hart *h, const struct dinsn *d)
 {
     struct dinsn *slot = (struct dinsn *)d;
     unsigned off = (unsigned)(h->pc & 0xfff);
     const uint8_t *p = h->fetch_host + off;
-    uint32_t raw = (uint32_t)p[0] | (uint32_t)p[1] << 8;
-    if ((raw & 3) == 3) {
+    uint8_t b[4];
+    b[0] = __atomic_load_n(&p[0], __ATOMIC_RELAXED);
+    b[1] = __atomic_load_n(&p[1], __ATOMIC_RELAXED);
+    unsigned n = 2;
+    if ((b[0] & 3) == 3) {
         if (off == 0xffe) {
             hart_exec_uncached(h);
             return;
         }
-        raw |= ((uint32_t)p[2] | (uint32_t)p[3] << 8) << 16;
+        b[2] = __atomic_load_n(&p[2], __ATOMIC_RELAXED);
+        b[3] = __atomic_load_n(&p[3], __ATOMIC_RELAXED);
+        n = 4;
     }
+    memcpy(h->fetch_snap + off, b, n);
+    uint32_t raw = (uint32_t)b[0] | (uint32_t)b[1] << 8;
+    if (n == 4)
+        raw |= ((uint32_t)b[2] | (uint32_t)b[3] << 8) << 16;
     decode_insn(raw, slot);
     slot->fn(h, slot);
 }

@@ -102,8 +102,6 @@ void mmu_flush_va(struct hart *h, uint64_t va);
 /* The page at host address `page` now holds decoded code: stores to it
  * must take the slow path (tag_w → tag_wc). */
 void mmu_protect_code(struct hart *h, const uint8_t *page);
-/* No page holds decoded code any more: tag_wc → tag_w. */
-void mmu_unprotect_code(struct hart *h);
 /* Set satp (already validated); flushes the TLB. */
 void mmu_set_satp(struct hart *h, uint64_t satp);
 
@@ -211,6 +209,32 @@ static inline bool mem_store(struct hart *h, uint64_t va, unsigned size,
     }
     return mem_store_slow(h, va, size, val);
 }
+
+/* ---- threaded dispatch ---- */
+
+/* Run the instruction in slot `n` next, straight from the current handler
+ * (a tail call: GCC turns it into a jump), when it is in the running
+ * decode-cache page and the batch has budget left; otherwise return to the
+ * run loop, which finds the next instruction from h->pc. A handler running
+ * from a temporary dinsn (uncached path) never chains: `n` is then outside
+ * the page array. Handlers that may change privilege, translation or the
+ * fetch page must not chain. */
+static inline void hart_chain(struct hart *h, const struct dinsn *n)
+{
+    h->x[0] = 0;
+    if (likely((uintptr_t)(n - h->fetch_page) < DPAGE_INSNS && h->budget > 0)) {
+        h->budget--;
+        n->fn(h, n);
+    }
+}
+
+/* Straight-line successor: pc += len, then chain to the next slot. */
+#define EXEC_NEXT(h, d)                                                      \
+    do {                                                                     \
+        unsigned len_ = (d)->len;                                            \
+        (h)->pc += len_;                                                     \
+        hart_chain((h), (d) + (len_ >> 1));                                  \
+    } while (0)
 
 /* ---- the instruction handlers ---- */
 

@@ -17,7 +17,7 @@
         uint64_t a = X(rs1), b = X(rs2);                                     \
         (void)b;                                                             \
         X(rd) = (expr);                                                      \
-        h->pc += d->len;                                                     \
+        EXEC_NEXT(h, d);                                                     \
     }
 #define BIT_IMM(name, expr)                                                  \
     static void ex_##name(struct hart *h, const struct dinsn *d)             \
@@ -25,7 +25,7 @@
         uint64_t a = X(rs1), b = (uint64_t)d->imm;                           \
         (void)b;                                                             \
         X(rd) = (expr);                                                      \
-        h->pc += d->len;                                                     \
+        EXEC_NEXT(h, d);                                                     \
     }
 
 static uint64_t rol64(uint64_t a, unsigned n)

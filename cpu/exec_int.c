@@ -7,7 +7,7 @@
 #include "cpu/exec.h"
 
 #define X(r) h->x[d->r]
-#define NEXT() (h->pc += d->len)
+#define NEXT() EXEC_NEXT(h, d)
 
 void ex_illegal(struct hart *h, const struct dinsn *d)
 {
@@ -31,11 +31,20 @@ void ex_auipc(struct hart *h, const struct dinsn *d)
     NEXT();
 }
 
+/* A taken jump or branch to `off` bytes away: chain when the target is in
+ * the same page (the slot is then d + off/2). */
+static inline void jump_rel(struct hart *h, const struct dinsn *d, int32_t off)
+{
+    uint64_t pc = h->pc, target = pc + (uint64_t)(int64_t)off;
+    h->pc = target;
+    if (((pc ^ target) & PAGE_MASK) == 0)
+        hart_chain(h, d + off / 2);
+}
+
 void ex_jal(struct hart *h, const struct dinsn *d)
 {
-    uint64_t link = h->pc + d->len;
-    h->pc += (uint64_t)(int64_t)d->imm;
-    X(rd) = link;
+    X(rd) = h->pc + d->len;
+    jump_rel(h, d, d->imm);
 }
 
 void ex_jalr(struct hart *h, const struct dinsn *d)
@@ -49,8 +58,10 @@ void ex_jalr(struct hart *h, const struct dinsn *d)
     void ex_##name(struct hart *h, const struct dinsn *d)                    \
     {                                                                        \
         uint64_t a = X(rs1), b = X(rs2);                                     \
-        (void)a; (void)b;                                                    \
-        h->pc += (cond) ? (uint64_t)(int64_t)d->imm : d->len;                \
+        if (cond)                                                            \
+            jump_rel(h, d, d->imm);                                          \
+        else                                                                 \
+            NEXT();                                                          \
     }
 BRANCH(beq, a == b)
 BRANCH(bne, a != b)
@@ -172,10 +183,12 @@ void ex_fence(struct hart *h, const struct dinsn *d)
     NEXT();
 }
 
+/* FENCE.I and SFENCE.VMA invalidate the fetch page: return to the run
+ * loop instead of chaining to the (possibly stale) next slot. */
 void ex_fence_i(struct hart *h, const struct dinsn *d)
 {
     dcache_flush(h);
-    NEXT();
+    h->pc += d->len;
 }
 
 /* SFENCE.VMA (priv spec §4.2.1): illegal in U-mode and, with mstatus.TVM,
@@ -191,5 +204,5 @@ void ex_sfence_vma(struct hart *h, const struct dinsn *d)
         mmu_flush_va(h, X(rs1));
     else
         mmu_flush_all(h);
-    NEXT();
+    h->pc += d->len;
 }

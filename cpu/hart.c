@@ -32,6 +32,8 @@ struct hart *hart_create(struct machine *m, unsigned hartid)
     h->m = m;
     h->hartid = hartid;
     h->code_pages = (m->ram_size + PAGE_SIZE - 1) >> 12;
+    for (unsigned i = 0; i < DCACHE_SLOTS; i++)
+        h->dcache_tag[i] = TLB_INVALID;
     h->code_map = calloc(h->code_pages ? h->code_pages : 1, 1);
     pthread_condattr_t ca;
     pthread_condattr_init(&ca);
@@ -134,7 +136,8 @@ static bool fetch16(struct hart *h, uint64_t va, uint16_t *out)
         return false;
     }
     if (host)
-        v = (uint64_t)host[0] | (uint64_t)host[1] << 8;
+        v = (uint64_t)__atomic_load_n(&host[0], __ATOMIC_RELAXED) |
+            (uint64_t)__atomic_load_n(&host[1], __ATOMIC_RELAXED) << 8;
     else if (!bus_read(&h->m->bus, pa, 2, &v)) {
         hart_trap(h, EXC_INSN_ACCESS, va);
         return false;
@@ -183,6 +186,7 @@ static bool hart_enter_page(struct hart *h)
     }
     h->fetch_page = dp->insn;
     h->fetch_host = page;
+    h->fetch_snap = dp->snap;
     h->fetch_va = vpage;
     return true;
 }
@@ -228,9 +232,9 @@ static uint64_t hart_run(struct hart *h, int64_t n)
     return done;
 }
 
-void hart_update_timers(struct hart *h)
+/* Re-evaluate MTIP/STIP for mtime = now. */
+static void hart_update_timers_at(struct hart *h, uint64_t now)
 {
-    uint64_t now = clock_mtime();
     uint64_t mip = atomic_load_explicit(&h->mip, memory_order_relaxed);
     uint64_t set = 0, clr = 0;
     if (now >= atomic_load_explicit(&h->mtimecmp, memory_order_relaxed))
@@ -249,6 +253,11 @@ void hart_update_timers(struct hart *h)
         atomic_fetch_or(&h->mip, set);
     if (clr & mip)
         atomic_fetch_and(&h->mip, ~clr);
+}
+
+void hart_update_timers(struct hart *h)
+{
+    hart_update_timers_at(h, clock_mtime());
 }
 
 /* One batch: timers, interrupts, then up to n instructions. */
@@ -281,10 +290,14 @@ static void hart_sleep(struct hart *h)
 {
     pthread_mutex_lock(&h->lock);
     while (!atomic_load(&h->stop)) {
-        hart_update_timers(h);
+        /* One `now` for both: a timer at or before it is pending now; one
+         * after it is a deadline to wait for (even if it passes before we
+         * start waiting: the wait then returns at once). */
+        uint64_t now = clock_mtime();
+        hart_update_timers_at(h, now);
         if (hart_pending(h) || atomic_exchange(&h->kicked, false))
             break;
-        uint64_t deadline = hart_next_deadline(h, clock_mtime());
+        uint64_t deadline = hart_next_deadline(h, now);
         if (deadline == UINT64_MAX) {
             pthread_cond_wait(&h->cond, &h->lock);
         } else {

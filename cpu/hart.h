@@ -19,7 +19,10 @@ struct dinsn;
 
 /* An instruction handler. It executes `d` on `h` and either advances h->pc
  * (normally by d->len) or takes a trap (hart_trap / hart_illegal), which sets
- * h->pc to the trap vector. A handler that traps writes no register. */
+ * h->pc to the trap vector. A handler that traps writes no register.
+ * (The interpreter's own handlers may then also run the next instruction
+ * directly — hart_chain() in cpu/exec.h; a handler that just returns is
+ * always correct.) */
 typedef void (*insn_fn)(struct hart *h, const struct dinsn *d);
 
 /* One pre-decoded instruction (decoded once per guest code page). */
@@ -93,12 +96,14 @@ struct tlb_entry {
     uint64_t pad;       /* one entry = one 64-byte cache line */
 };
 
-/* Decode cache (cpu/dcache.c): one pre-decoded guest physical page. */
+/* Decode cache (cpu/dcache.c): one pre-decoded guest physical page, and
+ * the snapshot of its bytes that its instructions are decoded from. */
 #define DPAGE_INSNS  2048
-#define DCACHE_SLOTS 1024
+#define DCACHE_STALE 1ull
+#define DCACHE_SLOTS 2048
 struct dpage {
-    uint64_t pa;        /* physical page address, or TLB_INVALID */
     struct dinsn insn[DPAGE_INSNS];
+    uint8_t snap[4096] __attribute__((aligned(8)));
 };
 
 /* One active PMP rule, precomputed from pmpcfg/pmpaddr (cpu/pmp.c). */
@@ -133,7 +138,8 @@ struct hart {
     uint64_t instret;       /* instructions executed */
     uint64_t fetch_va;      /* va page of fetch_page, or TLB_INVALID */
     struct dinsn *fetch_page;
-    uint8_t *fetch_host;    /* host address of that page */
+    uint8_t *fetch_host;    /* host address of that page (guest RAM) */
+    uint8_t *fetch_snap;    /* the page's decode snapshot */
     unsigned data_midx;     /* TLB mode index for loads/stores */
     unsigned fetch_midx;    /* TLB mode index for fetch */
     bool wfi;               /* sleeping in WFI */
@@ -144,7 +150,7 @@ struct hart {
     bool seip_sw;           /* software-written SEIP, ORed on read */
     uint64_t mtvec, stvec, mepc, sepc, mcause, scause, mtval, stval;
     uint64_t mscratch, sscratch;
-    uint64_t mcounteren, scounteren, mcountinhibit;  /* 64-bit, as QEMU */
+    uint32_t mcounteren, scounteren, mcountinhibit;
     uint64_t menvcfg, senvcfg;
     uint64_t mcycle_off, minstret_off;  /* CSR value = instret + off */
     uint64_t stimecmp;
@@ -170,6 +176,10 @@ struct hart {
 
     /* Decode cache and the per-RAM-page "holds decoded code" map. */
     struct dpage *dcache[DCACHE_SLOTS];
+    /* Per slot: the physical page it holds, | DCACHE_STALE after a
+     * FENCE.I; TLB_INVALID when empty. Kept apart from the (large, cold)
+     * pages so that a page entry touches one hot word. */
+    uint64_t dcache_tag[DCACHE_SLOTS];
     uint8_t *code_map;
     uint64_t code_pages;
 

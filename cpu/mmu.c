@@ -79,18 +79,6 @@ void mmu_protect_code(struct hart *h, const uint8_t *page)
         }
 }
 
-void mmu_unprotect_code(struct hart *h)
-{
-    for (unsigned m = 0; m < TLB_MODES; m++)
-        for (unsigned i = 0; i < TLB_SETS; i++) {
-            struct tlb_entry *e = &h->tlb[m][i];
-            if (e->tag_wc != TLB_INVALID) {
-                e->tag_w = e->tag_wc;
-                e->tag_wc = TLB_INVALID;
-            }
-        }
-}
-
 void mmu_set_satp(struct hart *h, uint64_t satp)
 {
     unsigned mode = (unsigned)(satp >> 60);

@@ -17,8 +17,8 @@ enum { PMP_OFF = 0, PMP_TOR = 1, PMP_NA4 = 2, PMP_NAPOT = 3 };
 #define CSR_PMPCFG0  0x3a0
 #define CSR_PMPADDR0 0x3b0
 #define PMPADDR_MASK ((1ull << 54) - 1)     /* bits 55:2 of a 56-bit pa */
-/* pmpaddr keeps all 64 bits written (QEMU 7.2 reads them back); only the
- * low 54 take part in matching. */
+/* Bits 63:54 of pmpaddr read as 0 (priv 1.12 fig. 3.27; QEMU 7.2 keeps
+ * them). */
 
 void pmp_reset(struct hart *h)
 {
@@ -150,7 +150,7 @@ bool pmp_csr_write(struct hart *h, unsigned csr, uint64_t val)
         bool tor_next = i + 1 < PMP_ENTRIES && pmp_entry_locked(h, i + 1) &&
                         ((h->pmpcfg[i + 1] & PMP_A) >> 3) == PMP_TOR;
         if (!pmp_entry_locked(h, i) && !tor_next) {
-            h->pmpaddr[i] = val;    /* stored whole, as QEMU 7.2 */
+            h->pmpaddr[i] = val & PMPADDR_MASK;
             pmp_rebuild(h);
         }
         return true;

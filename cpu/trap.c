@@ -120,7 +120,7 @@ void ex_mret(struct hart *h, const struct dinsn *d)
     uint64_t s = h->mstatus;
     unsigned to = (unsigned)GET_FIELD(s, MSTATUS_MPP);
     if (to == 2)
-        to = PRV_U;         /* reserved encoding: as QEMU 7.2 */
+        to = PRV_U;         /* unreachable: MPP is legalized on write */
     if (to != PRV_M && pmp_active_entries(h) == 0) {
         hart_illegal(h, d);
         return;

@@ -1,7 +1,7 @@
 /*
  * cpu_amo: the A extension — LR/SC success and failure (intervening SC,
  * trap, other address, changed value), AMO results and sign extension,
- * min/max signedness, misaligned and non-RAM atomics (QEMU 7.2 causes),
+ * min/max signedness, misaligned and non-RAM atomics (QEMU 7.2's causes),
  * and stores invalidating decoded code on the same hart.
  */
 #include "tests/unit/cpu_harness.h"
@@ -134,12 +134,12 @@ Test(cpu_amo, misaligned_and_outside_ram)
     tm_prog(&t, RAM_BASE, p, 1);
     hart_set_x(t.h, 10, CELL + 2);
     tm_step(&t);
-    cr_assert_eq(t.h->mcause, EXC_LOAD_MISALIGNED);     /* QEMU 7.2 */
+    cr_assert_eq(t.h->mcause, EXC_LOAD_MISALIGNED);     /* QEMU 7.2 (spec: 6) */
     cr_assert_eq(t.h->mtval, CELL + 2);
     t.h->pc = RAM_BASE;
     hart_set_x(t.h, 10, 0x1000);
     tm_step(&t);
-    cr_assert_eq(t.h->mcause, EXC_LOAD_ACCESS);         /* QEMU 7.2 */
+    cr_assert_eq(t.h->mcause, EXC_LOAD_ACCESS);         /* QEMU 7.2 (spec: 7) */
     cr_assert_eq(t.h->mtval, 0x1000);
     tm_put32(&t, RAM_BASE, AMO(F_LR, 0, 10, D3, 5));
     dcache_flush(t.h);
@@ -177,5 +177,23 @@ Test(cpu_amo, store_to_decoded_code_is_seen)
     hart_set_x(t.h, 11, ADDI(6, 0, 2));
     hart_step(t.h, 2);
     cr_assert_eq(hart_get_x(t.h, 6), 2);
+    tm_free(&t);
+}
+
+Test(cpu_amo, fence_i_sees_code_written_elsewhere)
+{
+    /* Code rewritten behind the hart's back (another hart, DMA) is seen
+     * after FENCE.I — also when FENCE.I sits on the same page, right
+     * before the rewritten instruction. */
+    struct cpt t = tm_new();
+    uint32_t p[] = { FENCE_I, ADDI(5, 0, 1), JSELF };
+    tm_prog(&t, RAM_BASE + 0x200, p, 3);
+    t.h->pc = RAM_BASE + 0x200;
+    hart_step(t.h, 2);
+    cr_assert_eq(hart_get_x(t.h, 5), 1);
+    tm_put32(&t, RAM_BASE + 0x204, ADDI(5, 0, 2));     /* not via the hart */
+    t.h->pc = RAM_BASE + 0x200;
+    hart_step(t.h, 2);
+    cr_assert_eq(hart_get_x(t.h, 5), 2);
     tm_free(&t);
 }
