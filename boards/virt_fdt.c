@@ -36,14 +36,42 @@ static int prop_reg(void *fdt, const char *name, uint64_t base, uint64_t size)
     return fdt_property(fdt, name, cells, sizeof(cells));
 }
 
-/* The multi-letter extensions the hart implements, for riscv,isa-extensions
- * (newer kernels) — keep in step with hart_isa_string(). */
-static const char isa_extensions[] =
-    "i\0m\0a\0f\0d\0c\0zicsr\0zifencei\0zicntr\0zihintpause\0sstc";
+/* riscv,isa-extensions (newer kernels) from the hart's ISA string, so the
+ * two never disagree: "rv64imafdc_zicsr_sstc" → "i", "m", …, "zicsr", "sstc"
+ * as a string list. Returns its length in bytes, or 0 if it does not fit. */
+static size_t isa_extension_list(char *out, size_t size)
+{
+    const char *isa = hart_isa_string();
+    size_t n = 0;
+    const char *p = isa + 4;                    /* past "rv64" */
+    for (; *p && *p != '_'; p++) {
+        if (n + 2 > size)
+            return 0;
+        out[n++] = *p;
+        out[n++] = '\0';
+    }
+    while (*p == '_') {
+        const char *e = strchr(++p, '_');
+        size_t len = e ? (size_t)(e - p) : strlen(p);
+        if (n + len + 1 > size)
+            return 0;
+        memcpy(out + n, p, len);
+        n += len;
+        out[n++] = '\0';
+        p += len;
+    }
+    return n;
+}
 
 static size_t fdt_cpus(void *fdt, const struct blkemu_config *cfg, char *err,
                        size_t errlen)
 {
+    char exts[256];
+    size_t nexts = isa_extension_list(exts, sizeof(exts));
+    if (!nexts) {
+        snprintf(err, errlen, "device tree: ISA string too long");
+        return 0;
+    }
     FDT_DO(fdt_begin_node(fdt, "cpus"));
     FDT_DO(fdt_property_u32(fdt, "#address-cells", 1));
     FDT_DO(fdt_property_u32(fdt, "#size-cells", 0));
@@ -58,8 +86,7 @@ static size_t fdt_cpus(void *fdt, const struct blkemu_config *cfg, char *err,
         FDT_DO(fdt_property_string(fdt, "compatible", "riscv"));
         FDT_DO(fdt_property_string(fdt, "riscv,isa", hart_isa_string()));
         FDT_DO(fdt_property_string(fdt, "riscv,isa-base", "rv64i"));
-        FDT_DO(fdt_property(fdt, "riscv,isa-extensions", isa_extensions,
-                            sizeof(isa_extensions)));
+        FDT_DO(fdt_property(fdt, "riscv,isa-extensions", exts, (int)nexts));
         FDT_DO(fdt_property_string(fdt, "mmu-type", "riscv,sv48"));
         FDT_DO(fdt_begin_node(fdt, "interrupt-controller"));
         FDT_DO(fdt_property_u32(fdt, "#interrupt-cells", 1));

@@ -51,6 +51,15 @@ Test(fdt, cpus_timebase_isa_and_intc)
         const char *isa = prop(fdt, path, "riscv,isa", &len);
         cr_expect(!strncmp(isa, "rv64imafdc", 10), "isa %s", isa);
         cr_expect_str_eq(prop(fdt, path, "mmu-type", &len), "riscv,sv48");
+        /* isa-extensions: the ISA string's letters and words, in order. */
+        const char *ext = prop(fdt, path, "riscv,isa-extensions", &len);
+        char joined[256] = "rv64";
+        for (int off = 0; off < len; off += (int)strlen(ext + off) + 1) {
+            if (strlen(ext + off) > 1)
+                strcat(joined, "_");
+            strcat(joined, ext + off);
+        }
+        cr_expect_str_eq(joined, isa);
         cr_expect_str_eq(prop(fdt, path, "status", &len), "okay");
         strcat(path, "/interrupt-controller");
         cr_expect_str_eq(prop(fdt, path, "compatible", &len), "riscv,cpu-intc");
