@@ -67,6 +67,45 @@ struct dinsn {
 
 struct machine;
 
+/* Soft TLB (cpu/mmu.c). One array per "mode index" (see TLB_MODE_*) so that
+ * switching privilege or flipping mstatus.SUM needs no flush: each index has
+ * fixed permission semantics. A tag is the page's virtual address when the
+ * access kind is allowed for the whole 4 KiB page and the page is guest RAM;
+ * TLB_INVALID (bit 0 set, never a page address) otherwise. */
+#define TLB_SETS     256
+#define TLB_INVALID  1ull
+enum {
+    TLB_MODE_M = 0,     /* M-mode (or MPRV with MPP=M): no translation */
+    TLB_MODE_S = 1,     /* S-mode, SUM=0 */
+    TLB_MODE_SUM = 2,   /* S-mode, SUM=1 */
+    TLB_MODE_U = 3,     /* U-mode */
+    TLB_MODES = 4,
+};
+
+struct tlb_entry {
+    uint64_t tag_r, tag_w, tag_x;
+    uint64_t tag_wc;    /* writable, but the page holds decoded code */
+    uintptr_t addend;   /* host address = guest va + addend */
+    uint64_t va;        /* page va (for flush-by-address), or TLB_INVALID */
+    uint64_t span;      /* mask of the leaf mapping's size - 1 (superpages) */
+};
+
+/* Decode cache (cpu/dcache.c): one pre-decoded guest physical page. */
+#define DPAGE_INSNS  2048
+#define DCACHE_SLOTS 512
+struct dpage {
+    uint64_t pa;        /* physical page address, or TLB_INVALID */
+    struct dinsn insn[DPAGE_INSNS];
+};
+
+/* One active PMP rule, precomputed from pmpcfg/pmpaddr (cpu/pmp.c). */
+struct pmp_rule {
+    uint64_t lo, hi;    /* inclusive byte range */
+    uint8_t perm;       /* PMP_R | PMP_W | PMP_X */
+    uint8_t locked;
+};
+#define PMP_ENTRIES 16
+
 struct hart {
     uint64_t x[32];         /* x[0] is kept 0 */
     uint64_t pc;
@@ -82,7 +121,59 @@ struct hart {
     struct machine *m;
     unsigned hartid;
 
-    /* ... the interpreter adds CSRs, TLB, decode cache, thread state ... */
+    /* ---- interpreter state (cpu/ only) ---- */
+
+    /* Run loop (cpu/hart.c). */
+    int64_t budget;         /* instructions left in this batch */
+    int64_t budget_cut;     /* budget discarded by hart_break() */
+    int64_t batch_n;        /* size of the running batch */
+    uint64_t instret;       /* instructions executed */
+    uint64_t fetch_va;      /* va page of fetch_page, or TLB_INVALID */
+    struct dinsn *fetch_page;
+    uint8_t *fetch_host;    /* host address of that page */
+    unsigned data_midx;     /* TLB mode index for loads/stores */
+    unsigned fetch_midx;    /* TLB mode index for fetch */
+    bool wfi;               /* sleeping in WFI */
+
+    /* Trap and interrupt CSRs (cpu/csr.c, cpu/trap.c). */
+    uint64_t medeleg, mideleg, mie;
+    _Atomic uint64_t mip;   /* device lines, timers and software bits */
+    bool seip_sw;           /* software-written SEIP, ORed on read */
+    uint64_t mtvec, stvec, mepc, sepc, mcause, scause, mtval, stval;
+    uint64_t mscratch, sscratch;
+    uint32_t mcounteren, scounteren, mcountinhibit;
+    uint64_t menvcfg, senvcfg;
+    uint64_t mcycle_off, minstret_off;  /* CSR value = instret + off */
+    uint64_t stimecmp;
+    _Atomic uint64_t mtimecmp;
+
+    /* Translation. */
+    uint64_t satp;
+    unsigned satp_levels;   /* 0 = Bare, 3 = Sv39, 4 = Sv48 */
+    uint64_t satp_root;     /* root table physical address */
+    struct tlb_entry tlb[TLB_MODES][TLB_SETS];
+
+    /* PMP (cpu/pmp.c). */
+    uint8_t pmpcfg[PMP_ENTRIES];
+    uint64_t pmpaddr[PMP_ENTRIES];
+    struct pmp_rule pmp_rules[PMP_ENTRIES];
+    unsigned pmp_nrules;
+    bool pmp_locked;        /* some active rule is locked (applies to M) */
+
+    /* LR/SC reservation (virtual address, like QEMU, and loaded value). */
+    bool res_valid;
+    uint64_t res_va, res_val;
+
+    /* Decode cache and the per-RAM-page "holds decoded code" map. */
+    struct dpage *dcache[DCACHE_SLOTS];
+    uint8_t *code_map;
+    uint64_t code_pages;
+
+    /* Thread state. */
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
+    atomic_bool stop;
+    atomic_bool kicked;
 };
 
 /* Take a trap (exception `cause` with `tval`) at the current h->pc: updates

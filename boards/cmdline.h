@@ -1,0 +1,41 @@
+/*
+ * boards/cmdline.h — the command line, spelled as QEMU users expect.
+ */
+#ifndef BOARDS_CMDLINE_H
+#define BOARDS_CMDLINE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define DEFAULT_BIOS "/usr/lib/riscv64-linux-gnu/opensbi/generic/fw_dynamic.bin"
+#define DEFAULT_RAM_SIZE (128ull << 20)   /* QEMU's default for virt */
+#define MIN_RAM_SIZE (16ull << 20)
+
+struct blkemu_config {
+    const char *machine;      /* -M: only "virt" */
+    uint64_t ram_size;        /* -m, bytes */
+    unsigned smp;             /* -smp */
+    const char *bios;         /* -bios FILE, or NULL for the default */
+    bool bios_none;           /* -bios none */
+    const char *kernel;       /* -kernel */
+    const char *initrd;       /* -initrd */
+    const char *append;       /* -append */
+    const char *dump_dtb;     /* --dump-dtb FILE */
+    bool no_reboot;           /* -no-reboot */
+    bool stats;               /* --stats */
+    int log_level;            /* --log LEVEL; -1 = default */
+    bool help, version;
+};
+
+/* Parse argv into cfg (defaults first). On error returns false with a
+ * one-line message in err (no trailing newline). --help/--version set
+ * cfg->help / cfg->version and return true. Checks syntax and ranges only;
+ * files are checked when they are loaded. */
+bool cmdline_parse(int argc, char **argv, struct blkemu_config *cfg,
+                   char *err, size_t errlen);
+
+/* The --help text. */
+const char *cmdline_usage(void);
+
+#endif

@@ -1,0 +1,234 @@
+/*
+ * cpu/decode.c — 32-bit instruction decoding (unpriv spec ch. 24, "RV32/64G
+ * Instruction Set Listings"): major opcode → a per-opcode function, and
+ * within it tables indexed by funct3 (and funct7/funct5) that name the
+ * handler. Anything not in a table is illegal-instruction. Also the lazy
+ * "decode on first execution" stub of decode-cache slots.
+ */
+#include "cpu/exec.h"
+#include "cpu/fpu.h"
+
+/* Field extraction. */
+#define RD(r)     (((r) >> 7) & 31)
+#define RS1(r)    (((r) >> 15) & 31)
+#define RS2(r)    (((r) >> 20) & 31)
+#define FUNCT3(r) (((r) >> 12) & 7)
+#define FUNCT7(r) ((r) >> 25)
+
+static int32_t imm_i(uint32_t r) { return (int32_t)r >> 20; }
+static int32_t imm_s(uint32_t r)
+{
+    return ((int32_t)r >> 25) * 32 | (int32_t)((r >> 7) & 0x1f);
+}
+static int32_t imm_b(uint32_t r)
+{
+    return ((int32_t)r >> 31) * 4096 | (int32_t)(((r >> 7) & 1) << 11) |
+           (int32_t)(((r >> 25) & 0x3f) << 5) | (int32_t)(((r >> 8) & 0xf) << 1);
+}
+static int32_t imm_j(uint32_t r)
+{
+    return ((int32_t)r >> 31) * (1 << 20) | (int32_t)(r & 0xff000) |
+           (int32_t)(((r >> 20) & 1) << 11) | (int32_t)(((r >> 21) & 0x3ff) << 1);
+}
+
+/* funct3-indexed tables (NULL = illegal). */
+static const insn_fn tab_load[8] = {
+    ex_lb, ex_lh, ex_lw, ex_ld, ex_lbu, ex_lhu, ex_lwu, NULL,
+};
+static const insn_fn tab_store[8] = { ex_sb, ex_sh, ex_sw, ex_sd };
+static const insn_fn tab_branch[8] = {
+    ex_beq, ex_bne, NULL, NULL, ex_blt, ex_bge, ex_bltu, ex_bgeu,
+};
+static const insn_fn tab_op_imm[8] = {
+    ex_addi, NULL /* slli */, ex_slti, ex_sltiu, ex_xori, NULL /* sr[al]i */,
+    ex_ori, ex_andi,
+};
+/* OP: funct7 = 0000000, 0100000, 0000001 (M). */
+static const insn_fn tab_op[8] = {
+    ex_add, ex_sll, ex_slt, ex_sltu, ex_xor, ex_srl, ex_or, ex_and,
+};
+static const insn_fn tab_op_alt[8] = { [0] = ex_sub, [5] = ex_sra };
+static const insn_fn tab_op_mul[8] = {
+    ex_mul, ex_mulh, ex_mulhsu, ex_mulhu, ex_div, ex_divu, ex_rem, ex_remu,
+};
+static const insn_fn tab_op32[8] = { [0] = ex_addw, [1] = ex_sllw, [5] = ex_srlw };
+static const insn_fn tab_op32_alt[8] = { [0] = ex_subw, [5] = ex_sraw };
+static const insn_fn tab_op32_mul[8] = {
+    [0] = ex_mulw, [4] = ex_divw, [5] = ex_divuw, [6] = ex_remw, [7] = ex_remuw,
+};
+static const insn_fn tab_csr[8] = {
+    NULL, ex_csrrw, ex_csrrs, ex_csrrc, NULL, ex_csrrwi, ex_csrrsi, ex_csrrci,
+};
+/* AMO: indexed by funct5 (bits 31:27), for .W and .D. */
+static const insn_fn tab_amo_w[32] = {
+    [0x00] = ex_amoadd_w, [0x01] = ex_amoswap_w, [0x02] = ex_lr_w,
+    [0x03] = ex_sc_w, [0x04] = ex_amoxor_w, [0x08] = ex_amoor_w,
+    [0x0c] = ex_amoand_w, [0x10] = ex_amomin_w, [0x14] = ex_amomax_w,
+    [0x18] = ex_amominu_w, [0x1c] = ex_amomaxu_w,
+};
+static const insn_fn tab_amo_d[32] = {
+    [0x00] = ex_amoadd_d, [0x01] = ex_amoswap_d, [0x02] = ex_lr_d,
+    [0x03] = ex_sc_d, [0x04] = ex_amoxor_d, [0x08] = ex_amoor_d,
+    [0x0c] = ex_amoand_d, [0x10] = ex_amomin_d, [0x14] = ex_amomax_d,
+    [0x18] = ex_amominu_d, [0x1c] = ex_amomaxu_d,
+};
+
+static insn_fn dec_op_imm(uint32_t r, struct dinsn *d)
+{
+    unsigned f3 = FUNCT3(r), f6 = r >> 26;
+    d->imm = imm_i(r);
+    if (f3 == 1) {              /* SLLI: funct6 = 000000, 6-bit shamt */
+        d->imm &= 63;
+        return f6 == 0 ? ex_slli : NULL;
+    }
+    if (f3 == 5) {              /* SRLI / SRAI: funct6 = 000000 / 010000 */
+        d->imm &= 63;
+        return f6 == 0 ? ex_srli : f6 == 0x10 ? ex_srai : NULL;
+    }
+    return tab_op_imm[f3];
+}
+
+static insn_fn dec_op_imm_32(uint32_t r, struct dinsn *d)
+{
+    unsigned f3 = FUNCT3(r), f7 = FUNCT7(r);
+    d->imm = imm_i(r);
+    if (f3 == 0)
+        return ex_addiw;
+    d->imm &= 31;
+    if (f3 == 1)
+        return f7 == 0 ? ex_slliw : NULL;
+    if (f3 == 5)
+        return f7 == 0 ? ex_srliw : f7 == 0x20 ? ex_sraiw : NULL;
+    return NULL;
+}
+
+static insn_fn dec_op(uint32_t r, const insn_fn base[8], const insn_fn alt[8],
+                      const insn_fn mul[8])
+{
+    switch (FUNCT7(r)) {
+    case 0x00: return base[FUNCT3(r)];
+    case 0x20: return alt[FUNCT3(r)];
+    case 0x01: return mul[FUNCT3(r)];
+    default: return NULL;
+    }
+}
+
+static insn_fn dec_amo(uint32_t r)
+{
+    unsigned f5 = r >> 27;
+    if (f5 == 0x02 && RS2(r) != 0)  /* LR has rs2 = 0 */
+        return NULL;
+    if (FUNCT3(r) == 2)
+        return tab_amo_w[f5];
+    if (FUNCT3(r) == 3)
+        return tab_amo_d[f5];
+    return NULL;
+}
+
+/* SYSTEM with funct3 = 0: exact encodings (priv spec ch. 9 listing). */
+static insn_fn dec_system(uint32_t r, struct dinsn *d)
+{
+    unsigned f3 = FUNCT3(r);
+    if (f3 != 0) {
+        d->imm = (int32_t)(r >> 20);    /* CSR number */
+        return tab_csr[f3];
+    }
+    switch (r) {
+    case 0x00000073: return ex_ecall;
+    case 0x00100073: return ex_ebreak;
+    case 0x10200073: return ex_sret;
+    case 0x30200073: return ex_mret;
+    case 0x10500073: return ex_wfi;
+    }
+    if ((r & 0xfe007fff) == 0x12000073)  /* SFENCE.VMA rs1, rs2 */
+        return ex_sfence_vma;
+    return NULL;
+}
+
+static insn_fn dec_misc_mem(uint32_t r, struct dinsn *d)
+{
+    /* Like QEMU, the unused fields of FENCE and FENCE.I are ignored. */
+    d->imm = (int32_t)((r >> 20) & 0xff);   /* pred:succ */
+    switch (FUNCT3(r)) {
+    case 0: return ex_fence;
+    case 1: return ex_fence_i;
+    default: return NULL;
+    }
+}
+
+static insn_fn dec_fp_mem(uint32_t r, struct dinsn *d, bool store)
+{
+    d->imm = store ? imm_s(r) : imm_i(r);
+    switch (FUNCT3(r)) {
+    case 2: return store ? ex_fsw : ex_flw;
+    case 3: return store ? ex_fsd : ex_fld;
+    default: return NULL;
+    }
+}
+
+static insn_fn decode32(uint32_t r, struct dinsn *d)
+{
+    switch (r & 0x7f) {
+    case 0x03: d->imm = imm_i(r); return tab_load[FUNCT3(r)];
+    case 0x07: return dec_fp_mem(r, d, false);
+    case 0x0f: return dec_misc_mem(r, d);
+    case 0x13: return dec_op_imm(r, d);
+    case 0x17: d->imm = (int32_t)(r & 0xfffff000); return ex_auipc;
+    case 0x1b: return dec_op_imm_32(r, d);
+    case 0x23: d->imm = imm_s(r); return tab_store[FUNCT3(r)];
+    case 0x27: return dec_fp_mem(r, d, true);
+    case 0x2f: return dec_amo(r);
+    case 0x33: return dec_op(r, tab_op, tab_op_alt, tab_op_mul);
+    case 0x37: d->imm = (int32_t)(r & 0xfffff000); return ex_lui;
+    case 0x3b: return dec_op(r, tab_op32, tab_op32_alt, tab_op32_mul);
+    case 0x43: case 0x47: case 0x4b: case 0x4f: case 0x53:
+        return fpu_decode(r, d) ? d->fn : NULL;
+    case 0x63: d->imm = imm_b(r); return tab_branch[FUNCT3(r)];
+    case 0x67: d->imm = imm_i(r); return FUNCT3(r) == 0 ? ex_jalr : NULL;
+    case 0x6f: d->imm = imm_j(r); return ex_jal;
+    case 0x73: return dec_system(r, d);
+    default: return NULL;
+    }
+}
+
+void decode_insn(uint32_t raw, struct dinsn *d)
+{
+    uint32_t r = raw;
+    bool compressed = (raw & 3) != 3;
+    *d = (struct dinsn){ .fn = NULL };
+    if (compressed) {
+        raw &= 0xffff;
+        r = rvc_expand((uint16_t)raw);
+    }
+    /* Fields first: fpu_decode may refine them. */
+    d->rd = RD(r);
+    d->rs1 = RS1(r);
+    d->rs2 = RS2(r);
+    d->rs3 = (uint8_t)(r >> 27);
+    d->rm = FUNCT3(r);
+    insn_fn fn = r ? decode32(r, d) : NULL;
+    d->raw = raw;
+    d->len = compressed ? 2 : 4;
+    d->fn = fn ? fn : ex_illegal;
+}
+
+/* First execution of a decode-cache slot: decode it in place, then run it.
+ * A 32-bit instruction whose second half lies on the next page depends on
+ * two translations, so it is never cached: it runs through the uncached
+ * path each time. */
+void insn_decode_stub(struct hart *h, const struct dinsn *d)
+{
+    struct dinsn *slot = (struct dinsn *)d;
+    unsigned off = (unsigned)(h->pc & 0xfff);
+    const uint8_t *p = h->fetch_host + off;
+    uint32_t raw = (uint32_t)p[0] | (uint32_t)p[1] << 8;
+    if ((raw & 3) == 3) {
+        if (off == 0xffe) {
+            hart_exec_uncached(h);
+            return;
+        }
+        raw |= ((uint32_t)p[2] | (uint32_t)p[3] << 8) << 16;
+    }
+    decode_insn(raw, slot);
+    slot->fn(h, slot);
+}

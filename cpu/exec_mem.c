@@ -1,0 +1,374 @@
+/*
+ * cpu/exec_mem.c — loads, stores, FP loads/stores, and the A extension.
+ *
+ * Misaligned plain loads and stores succeed, as on QEMU 7.2. One that
+ * crosses a page is split in two parts, each translated; a store checks
+ * both translations before writing either part. Misaligned MMIO accesses
+ * are split into single bytes. The tval of a fault is the original address
+ * for the first part and the second page's first byte for the second part
+ * (what QEMU 7.2 reports).
+ *
+ * AMOs are host atomics on guest RAM; an AMO, LR or SC that is misaligned
+ * raises address-misaligned (LR: load, others: store/AMO); one to device
+ * memory raises an access fault. LR records (virtual address, loaded value);
+ * SC succeeds when the reservation is for that address and a compare-and-
+ * swap against the loaded value succeeds. Any SC, trap or xRET clears it.
+ */
+#include "cpu/exec.h"
+
+/* ---- slow paths ---- */
+
+static bool mmio_read(struct hart *h, uint64_t pa, unsigned size, uint64_t *v)
+{
+    if ((pa & (size - 1)) == 0 && (size & (size - 1)) == 0)
+        return bus_read(&h->m->bus, pa, size, v);
+    uint64_t r = 0;
+    for (unsigned i = 0; i < size; i++) {
+        uint64_t b = 0;
+        if (!bus_read(&h->m->bus, pa + i, 1, &b))
+            return false;
+        r |= (b & 0xff) << (8 * i);
+    }
+    *v = r;
+    return true;
+}
+
+static bool mmio_write(struct hart *h, uint64_t pa, unsigned size, uint64_t v)
+{
+    if ((pa & (size - 1)) == 0 && (size & (size - 1)) == 0)
+        return bus_write(&h->m->bus, pa, size, v);
+    for (unsigned i = 0; i < size; i++)
+        if (!bus_write(&h->m->bus, pa + i, 1, (v >> (8 * i)) & 0xff))
+            return false;
+    return true;
+}
+
+/* Load `size` bytes (within one page) at va; false after trapping. */
+static bool load_part(struct hart *h, uint64_t va, unsigned size,
+                      uint64_t *out, uint64_t tval)
+{
+    uint8_t *host;
+    uint64_t pa, v = 0;
+    int r = mmu_access(h, va, size, ACC_R, h->data_midx, &host, &pa);
+    if (r != MMU_OK) {
+        hart_trap(h, (uint64_t)r, tval);
+        return false;
+    }
+    if (host) {
+        if ((va & (size - 1)) == 0 && (size & (size - 1)) == 0)
+            v = mem_host_load(host, size);
+        else
+            for (unsigned i = 0; i < size; i++)
+                v |= (uint64_t)host[i] << (8 * i);
+    } else if (!mmio_read(h, pa, size, &v)) {
+        hart_trap(h, EXC_LOAD_ACCESS, tval);
+        return false;
+    }
+    *out = v;
+    return true;
+}
+
+bool mem_load_slow(struct hart *h, uint64_t va, unsigned size, uint64_t *out)
+{
+    unsigned off = (unsigned)(va & 0xfff);
+    if (off + size <= PAGE_SIZE)
+        return load_part(h, va, size, out, va);
+    unsigned n1 = (unsigned)PAGE_SIZE - off;
+    uint64_t lo, hi;
+    if (!load_part(h, va, n1, &lo, va) ||
+        !load_part(h, va + n1, size - n1, &hi, va + n1))
+        return false;
+    *out = lo | hi << (8 * n1);
+    return true;
+}
+
+/* A translated store target: RAM (host) or device (pa). */
+struct store_target {
+    uint8_t *host;
+    uint64_t pa;
+};
+
+static bool store_translate(struct hart *h, uint64_t va, unsigned size,
+                            struct store_target *t, uint64_t tval)
+{
+    /* A page that holds decoded code keeps a "writable, but check" tag. */
+    const struct tlb_entry *e =
+        &h->tlb[h->data_midx][(va >> 12) & (TLB_SETS - 1)];
+    if (e->tag_wc == (va & PAGE_MASK)) {
+        t->host = (uint8_t *)(uintptr_t)(va + e->addend);
+        t->pa = (uint64_t)(t->host - h->m->ram) + h->m->ram_base;
+        return true;
+    }
+    int r = mmu_access(h, va, size, ACC_W, h->data_midx, &t->host, &t->pa);
+    if (r != MMU_OK) {
+        hart_trap(h, (uint64_t)r, tval);
+        return false;
+    }
+    return true;
+}
+
+static bool store_part(struct hart *h, const struct store_target *t,
+                       unsigned size, uint64_t v, uint64_t tval)
+{
+    if (!t->host) {
+        if (!mmio_write(h, t->pa, size, v)) {
+            hart_trap(h, EXC_STORE_ACCESS, tval);
+            return false;
+        }
+        return true;
+    }
+    if ((t->pa & (size - 1)) == 0 && (size & (size - 1)) == 0)
+        mem_host_store(t->host, size, v);
+    else
+        for (unsigned i = 0; i < size; i++)
+            t->host[i] = (uint8_t)(v >> (8 * i));
+    if (dcache_has_code(h, t->pa))
+        dcache_store(h, t->pa, size);
+    return true;
+}
+
+bool mem_store_slow(struct hart *h, uint64_t va, unsigned size, uint64_t val)
+{
+    unsigned off = (unsigned)(va & 0xfff);
+    struct store_target t1, t2;
+    if (off + size <= PAGE_SIZE)
+        return store_translate(h, va, size, &t1, va) &&
+               store_part(h, &t1, size, val, va);
+    unsigned n1 = (unsigned)PAGE_SIZE - off;
+    if (!store_translate(h, va, n1, &t1, va) ||
+        !store_translate(h, va + n1, size - n1, &t2, va + n1))
+        return false;
+    return store_part(h, &t1, n1, val, va) &&
+           store_part(h, &t2, size - n1, val >> (8 * n1), va + n1);
+}
+
+/* ---- integer loads and stores ---- */
+
+#define LOAD(name, size, type)                                               \
+    void ex_##name(struct hart *h, const struct dinsn *d)                    \
+    {                                                                        \
+        uint64_t v;                                                          \
+        if (!mem_load(h, h->x[d->rs1] + (uint64_t)(int64_t)d->imm, size, &v)) \
+            return;                                                          \
+        h->x[d->rd] = (uint64_t)(type)v;                                     \
+        h->pc += d->len;                                                     \
+    }
+LOAD(lb, 1, int8_t)
+LOAD(lh, 2, int16_t)
+LOAD(lw, 4, int32_t)
+LOAD(ld, 8, int64_t)
+LOAD(lbu, 1, uint8_t)
+LOAD(lhu, 2, uint16_t)
+LOAD(lwu, 4, uint32_t)
+
+#define STORE(name, size)                                                    \
+    void ex_##name(struct hart *h, const struct dinsn *d)                    \
+    {                                                                        \
+        if (mem_store(h, h->x[d->rs1] + (uint64_t)(int64_t)d->imm, size,     \
+                      h->x[d->rs2]))                                         \
+            h->pc += d->len;                                                 \
+    }
+STORE(sb, 1)
+STORE(sh, 2)
+STORE(sw, 4)
+STORE(sd, 8)
+
+/* ---- FP loads and stores (F/D; illegal while mstatus.FS is Off) ---- */
+
+void ex_flw(struct hart *h, const struct dinsn *d)
+{
+    uint64_t v;
+    if (!fp_enabled(h)) {
+        hart_illegal(h, d);
+        return;
+    }
+    if (!mem_load(h, h->x[d->rs1] + (uint64_t)(int64_t)d->imm, 4, &v))
+        return;
+    h->f[d->rd] = v | 0xffffffff00000000ull;    /* NaN-boxed */
+    fp_set_dirty(h);
+    h->pc += d->len;
+}
+
+void ex_fld(struct hart *h, const struct dinsn *d)
+{
+    uint64_t v;
+    if (!fp_enabled(h)) {
+        hart_illegal(h, d);
+        return;
+    }
+    if (!mem_load(h, h->x[d->rs1] + (uint64_t)(int64_t)d->imm, 8, &v))
+        return;
+    h->f[d->rd] = v;
+    fp_set_dirty(h);
+    h->pc += d->len;
+}
+
+void ex_fsw(struct hart *h, const struct dinsn *d)
+{
+    if (!fp_enabled(h)) {
+        hart_illegal(h, d);
+        return;
+    }
+    if (mem_store(h, h->x[d->rs1] + (uint64_t)(int64_t)d->imm, 4,
+                  (uint32_t)h->f[d->rs2]))
+        h->pc += d->len;
+}
+
+void ex_fsd(struct hart *h, const struct dinsn *d)
+{
+    if (!fp_enabled(h)) {
+        hart_illegal(h, d);
+        return;
+    }
+    if (mem_store(h, h->x[d->rs1] + (uint64_t)(int64_t)d->imm, 8,
+                  h->f[d->rs2]))
+        h->pc += d->len;
+}
+
+/* ---- A extension ---- */
+
+/* Host pointer for an aligned atomic access at va, or NULL after trapping.
+ * AMOs and SC need write (and read) permission; LR needs read. */
+static void *amo_ptr(struct hart *h, uint64_t va, unsigned size, bool lr)
+{
+    if (va & (size - 1)) {
+        hart_trap(h, lr ? EXC_LOAD_MISALIGNED : EXC_STORE_MISALIGNED, va);
+        return NULL;
+    }
+    const struct tlb_entry *e =
+        &h->tlb[h->data_midx][(va >> 12) & (TLB_SETS - 1)];
+    if (likely((lr ? e->tag_r : e->tag_w) == (va & PAGE_MASK)))
+        return (void *)(uintptr_t)(va + e->addend);
+    uint8_t *host;
+    uint64_t pa;
+    int r = mmu_access(h, va, size, lr ? ACC_R : ACC_W, h->data_midx, &host, &pa);
+    if (r != MMU_OK) {
+        hart_trap(h, (uint64_t)r, va);
+        return NULL;
+    }
+    unsigned priv = h->data_midx == TLB_MODE_M ? PRV_M :
+                    h->data_midx == TLB_MODE_U ? PRV_U : PRV_S;
+    if (!host || (!lr && !pmp_check(h, pa, size, ACC_R, priv))) {
+        hart_trap(h, lr ? EXC_LOAD_ACCESS : EXC_STORE_ACCESS, va);
+        return NULL;
+    }
+    if (!lr && dcache_has_code(h, pa))
+        dcache_store(h, pa, size);
+    return host;
+}
+
+#define ADDR() (h->x[d->rs1])
+
+void ex_lr_w(struct hart *h, const struct dinsn *d)
+{
+    uint32_t *p = amo_ptr(h, ADDR(), 4, true);
+    if (!p)
+        return;
+    uint32_t v = __atomic_load_n(p, __ATOMIC_SEQ_CST);
+    h->res_valid = true;
+    h->res_va = ADDR();
+    h->res_val = v;
+    h->x[d->rd] = (uint64_t)(int64_t)(int32_t)v;
+    h->pc += d->len;
+}
+
+void ex_lr_d(struct hart *h, const struct dinsn *d)
+{
+    uint64_t *p = amo_ptr(h, ADDR(), 8, true);
+    if (!p)
+        return;
+    uint64_t v = __atomic_load_n(p, __ATOMIC_SEQ_CST);
+    h->res_valid = true;
+    h->res_va = ADDR();
+    h->res_val = v;
+    h->x[d->rd] = v;
+    h->pc += d->len;
+}
+
+/* SC: like QEMU, an SC whose address does not match the reservation fails
+ * without touching memory (so it cannot fault). */
+void ex_sc_w(struct hart *h, const struct dinsn *d)
+{
+    uint64_t va = ADDR();
+    bool match = h->res_valid && h->res_va == va;
+    h->res_valid = false;
+    if (match) {
+        uint32_t *p = amo_ptr(h, va, 4, false);
+        if (!p)
+            return;
+        uint32_t expect = (uint32_t)h->res_val;
+        match = __atomic_compare_exchange_n(p, &expect, (uint32_t)h->x[d->rs2],
+                                            false, __ATOMIC_SEQ_CST,
+                                            __ATOMIC_SEQ_CST);
+    }
+    h->x[d->rd] = !match;
+    h->pc += d->len;
+}
+
+void ex_sc_d(struct hart *h, const struct dinsn *d)
+{
+    uint64_t va = ADDR();
+    bool match = h->res_valid && h->res_va == va;
+    h->res_valid = false;
+    if (match) {
+        uint64_t *p = amo_ptr(h, va, 8, false);
+        if (!p)
+            return;
+        uint64_t expect = h->res_val;
+        match = __atomic_compare_exchange_n(p, &expect, h->x[d->rs2], false,
+                                            __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
+    }
+    h->x[d->rd] = !match;
+    h->pc += d->len;
+}
+
+/* AMOs with a host fetch-op builtin. */
+#define AMO_FETCH(name, type, stype, op)                                     \
+    void ex_##name(struct hart *h, const struct dinsn *d)                    \
+    {                                                                        \
+        type *p = amo_ptr(h, ADDR(), sizeof(type), false);                   \
+        if (!p)                                                              \
+            return;                                                          \
+        type old = op(p, (type)h->x[d->rs2], __ATOMIC_SEQ_CST);              \
+        h->x[d->rd] = (uint64_t)(int64_t)(stype)old;                         \
+        h->pc += d->len;                                                     \
+    }
+AMO_FETCH(amoswap_w, uint32_t, int32_t, __atomic_exchange_n)
+AMO_FETCH(amoadd_w, uint32_t, int32_t, __atomic_fetch_add)
+AMO_FETCH(amoxor_w, uint32_t, int32_t, __atomic_fetch_xor)
+AMO_FETCH(amoand_w, uint32_t, int32_t, __atomic_fetch_and)
+AMO_FETCH(amoor_w, uint32_t, int32_t, __atomic_fetch_or)
+AMO_FETCH(amoswap_d, uint64_t, int64_t, __atomic_exchange_n)
+AMO_FETCH(amoadd_d, uint64_t, int64_t, __atomic_fetch_add)
+AMO_FETCH(amoxor_d, uint64_t, int64_t, __atomic_fetch_xor)
+AMO_FETCH(amoand_d, uint64_t, int64_t, __atomic_fetch_and)
+AMO_FETCH(amoor_d, uint64_t, int64_t, __atomic_fetch_or)
+
+/* Min/max: a compare-and-swap loop; `cmp` is the signed or unsigned type. */
+#define AMO_MINMAX(name, type, stype, cmp, pick_new)                         \
+    void ex_##name(struct hart *h, const struct dinsn *d)                    \
+    {                                                                        \
+        type *p = amo_ptr(h, ADDR(), sizeof(type), false);                   \
+        if (!p)                                                              \
+            return;                                                          \
+        type src = (type)h->x[d->rs2];                                       \
+        type old = __atomic_load_n(p, __ATOMIC_RELAXED);                     \
+        for (;;) {                                                           \
+            cmp a = (cmp)old, b = (cmp)src;                                  \
+            type nv = (pick_new) ? src : old;                                \
+            if (__atomic_compare_exchange_n(p, &old, nv, false,              \
+                                            __ATOMIC_SEQ_CST,                \
+                                            __ATOMIC_RELAXED))               \
+                break;                                                       \
+        }                                                                    \
+        h->x[d->rd] = (uint64_t)(int64_t)(stype)old;                         \
+        h->pc += d->len;                                                     \
+    }
+AMO_MINMAX(amomin_w, uint32_t, int32_t, int32_t, b < a)
+AMO_MINMAX(amomax_w, uint32_t, int32_t, int32_t, b > a)
+AMO_MINMAX(amominu_w, uint32_t, int32_t, uint32_t, b < a)
+AMO_MINMAX(amomaxu_w, uint32_t, int32_t, uint32_t, b > a)
+AMO_MINMAX(amomin_d, uint64_t, int64_t, int64_t, b < a)
+AMO_MINMAX(amomax_d, uint64_t, int64_t, int64_t, b > a)
+AMO_MINMAX(amominu_d, uint64_t, int64_t, uint64_t, b < a)
+AMO_MINMAX(amomaxu_d, uint64_t, int64_t, uint64_t, b > a)
