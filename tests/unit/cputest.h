@@ -543,7 +543,14 @@ static inline struct ct *ct_new(void)
     ct_org(t, CT_HALT);
     ct_emit(t, rv_jal(ZERO, 0));
 
+    /* Like firmware: PMP entry 0 = NAPOT over all memory, RWX, so S and U
+     * may access anything (priv §3.7.1: with PMP implemented and no entry
+     * matching, S/U accesses fail; QEMU 7.2 even refuses the mret). */
     ct_org(t, CT_CODE);
+    ct_li(t, T0, -1);
+    ct_emit(t, rv_csrw(CSR_PMPADDR0, T0));
+    ct_li(t, T0, 0x1f);
+    ct_emit(t, rv_csrw(CSR_PMPCFG0, T0));
     ct_li(t, T0, CT_MTRAP);
     ct_emit(t, rv_csrw(CSR_MTVEC, T0));
     ct_li(t, T0, CT_STRAP);
