@@ -166,7 +166,7 @@ static insn_fn dec_fp_mem(uint32_t r, struct dinsn *d, bool store)
     }
 }
 
-static insn_fn decode32(uint32_t r, struct dinsn *d)
+static insn_fn decode_base(uint32_t r, struct dinsn *d)
 {
     switch (r & 0x7f) {
     case 0x03: d->imm = imm_i(r); return tab_load[FUNCT3(r)];
@@ -189,6 +189,14 @@ static insn_fn decode32(uint32_t r, struct dinsn *d)
     case 0x73: return dec_system(r, d);
     default: return NULL;
     }
+}
+
+static insn_fn decode32(uint32_t r, struct dinsn *d)
+{
+    insn_fn fn = decode_base(r, d);
+    if (!fn)
+        fn = decode_bitmanip(r, d);
+    return fn;
 }
 
 void decode_insn(uint32_t raw, struct dinsn *d)

@@ -134,6 +134,9 @@ uint64_t csr_mstatus_read(const struct hart *h);
 void decode_insn(uint32_t raw, struct dinsn *d);
 /* Expand a compressed instruction to its 32-bit equivalent; 0 = illegal. */
 uint32_t rvc_expand(uint16_t c);
+/* Zba/Zbb/Zbc/Zbs encodings of OP, OP-32, OP-IMM, OP-IMM-32 (exec_bit.c);
+ * NULL when `r` is none of them. */
+insn_fn decode_bitmanip(uint32_t r, struct dinsn *d);
 /* The handler of a not-yet-decoded slot of a decode-cache page. */
 void insn_decode_stub(struct hart *h, const struct dinsn *d);
 

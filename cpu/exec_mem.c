@@ -8,9 +8,11 @@
  * for the first part and the second page's first byte for the second part
  * (what QEMU 7.2 reports).
  *
- * AMOs are host atomics on guest RAM; an AMO, LR or SC that is misaligned
- * raises address-misaligned (LR: load, others: store/AMO); one to device
- * memory raises an access fault. LR records (virtual address, loaded value);
+ * AMOs are host atomics on guest RAM. As QEMU 7.2 does, a misaligned AMO
+ * or LR raises *load* address-misaligned (cause 4) and one outside RAM a
+ * load access fault (cause 5), while page and PMP faults are store faults
+ * for AMOs/SC (QEMU fills its TLB for a store, then its non-RAM fallback
+ * loads first). LR records (virtual address, loaded value);
  * SC succeeds when the reservation is for that address and a compare-and-
  * swap against the loaded value succeeds. Any SC, trap or xRET clears it.
  */
@@ -18,18 +20,20 @@
 
 /* ---- slow paths ---- */
 
-static bool mmio_read(struct hart *h, uint64_t pa, unsigned size, uint64_t *v)
+/* Device read. A misaligned one is done as QEMU 7.2 does: the two aligned
+ * `size` accesses around it, combined; *fault is the address that failed. */
+static bool mmio_read(struct hart *h, uint64_t pa, uint64_t va, unsigned size,
+                      uint64_t *v, uint64_t *fault)
 {
-    if ((pa & (size - 1)) == 0 && (size & (size - 1)) == 0)
-        return bus_read(&h->m->bus, pa, size, v);
-    uint64_t r = 0;
-    for (unsigned i = 0; i < size; i++) {
-        uint64_t b = 0;
-        if (!bus_read(&h->m->bus, pa + i, 1, &b))
-            return false;
-        r |= (b & 0xff) << (8 * i);
-    }
-    *v = r;
+    unsigned mis = (unsigned)(pa & (size - 1));
+    if (!mis || (size & (size - 1)))
+        return *fault = va, bus_read(&h->m->bus, pa, size, v);
+    uint64_t lo = 0, hi = 0, a1 = pa - mis;
+    if (!bus_read(&h->m->bus, a1, size, &lo))
+        return *fault = va - mis, false;
+    if (!bus_read(&h->m->bus, a1 + size, size, &hi))
+        return *fault = va - mis + size, false;
+    *v = lo >> (8 * mis) | hi << (8 * (size - mis));
     return true;
 }
 
@@ -60,9 +64,12 @@ static bool load_part(struct hart *h, uint64_t va, unsigned size,
         else
             for (unsigned i = 0; i < size; i++)
                 v |= (uint64_t)host[i] << (8 * i);
-    } else if (!mmio_read(h, pa, size, &v)) {
-        hart_trap(h, EXC_LOAD_ACCESS, tval);
-        return false;
+    } else {
+        uint64_t fault;
+        if (!mmio_read(h, pa, va, size, &v, &fault)) {
+            hart_trap(h, EXC_LOAD_ACCESS, fault);
+            return false;
+        }
     }
     *out = v;
     return true;
@@ -232,7 +239,7 @@ void ex_fsd(struct hart *h, const struct dinsn *d)
 static void *amo_ptr(struct hart *h, uint64_t va, unsigned size, bool lr)
 {
     if (va & (size - 1)) {
-        hart_trap(h, lr ? EXC_LOAD_MISALIGNED : EXC_STORE_MISALIGNED, va);
+        hart_trap(h, EXC_LOAD_MISALIGNED, va);
         return NULL;
     }
     const struct tlb_entry *e =
@@ -248,8 +255,12 @@ static void *amo_ptr(struct hart *h, uint64_t va, unsigned size, bool lr)
     }
     unsigned priv = h->data_midx == TLB_MODE_M ? PRV_M :
                     h->data_midx == TLB_MODE_U ? PRV_U : PRV_S;
-    if (!host || (!lr && !pmp_check(h, pa, size, ACC_R, priv))) {
-        hart_trap(h, lr ? EXC_LOAD_ACCESS : EXC_STORE_ACCESS, va);
+    if (!host) {
+        hart_trap(h, EXC_LOAD_ACCESS, va);
+        return NULL;
+    }
+    if (!lr && !pmp_check(h, pa, size, ACC_R, priv)) {
+        hart_trap(h, EXC_STORE_ACCESS, va);
         return NULL;
     }
     if (!lr && dcache_has_code(h, pa))

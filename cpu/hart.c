@@ -18,7 +18,7 @@
 
 const char *hart_isa_string(void)
 {
-    return "rv64imafdc_zicsr_zifencei_zicntr_zihintpause_sstc";
+    return "rv64imafdc_zicsr_zifencei_zicntr_zihintpause_zba_zbb_zbc_zbs_sstc";
 }
 
 struct hart *hart_create(struct machine *m, unsigned hartid)

@@ -71,9 +71,11 @@ struct machine;
  * switching privilege or flipping mstatus.SUM needs no flush: each index has
  * fixed permission semantics. A tag is the page's virtual address when the
  * access kind is allowed for the whole 4 KiB page and the page is guest RAM;
- * TLB_INVALID (bit 0 set, never a page address) otherwise. */
+ * TLB_INVALID otherwise: bit 11 set, so it never equals a page address
+ * nor the fast path's key (va & (PAGE_MASK | (size - 1))), whose bits 3-11
+ * are always clear. */
 #define TLB_SETS     256
-#define TLB_INVALID  1ull
+#define TLB_INVALID  0x800ull
 enum {
     TLB_MODE_M = 0,     /* M-mode (or MPRV with MPP=M): no translation */
     TLB_MODE_S = 1,     /* S-mode, SUM=0 */

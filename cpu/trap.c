@@ -104,8 +104,8 @@ void ex_ecall(struct hart *h, const struct dinsn *d)
 
 void ex_ebreak(struct hart *h, const struct dinsn *d)
 {
-    /* QEMU 7.2 reports the breakpoint's address in tval. */
-    hart_trap(h, EXC_BREAKPOINT, h->pc);
+    /* tval = 0, as QEMU 7.2 (the spec also allows the pc). */
+    hart_trap(h, EXC_BREAKPOINT, 0);
 }
 
 /* MRET (priv spec §3.3.2): MIE = MPIE, MPIE = 1, MPP = U, and MPRV = 0 when
