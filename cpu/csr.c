@@ -40,9 +40,13 @@ enum {
 #define MSTATUS_WRITE (SSTATUS_WRITE | MSTATUS_MIE | MSTATUS_MPIE |           \
                        MSTATUS_MPP | MSTATUS_MPRV | MSTATUS_TVM | MSTATUS_TW |  \
                        MSTATUS_TSR)
-/* Exceptions that can be delegated to S (QEMU 7.2's set, without the H
- * causes): everything but the reserved 14 and ECALL from M. */
-#define MEDELEG_WRITE 0xb3ffull
+/* Exceptions that can be delegated to S: QEMU 7.2's set without the H
+ * causes (20-23) — causes 0-13 and 15 (ECALL from M can never reach S). */
+#define MEDELEG_WRITE 0xbfffull
+/* menvcfg/senvcfg: FIOM, CBIE, CBCFE, CBZE; menvcfg also PBMTE and STCE
+ * (writable as on QEMU 7.2). */
+#define SENVCFG_WRITE 0xf1ull
+#define MENVCFG_WRITE (SENVCFG_WRITE | MENVCFG_PBMTE | MENVCFG_STCE)
 
 uint64_t csr_mstatus_read(const struct hart *h)
 {
@@ -173,9 +177,9 @@ bool csr_read(struct hart *h, unsigned csr, uint64_t *val)
 static void mstatus_write(struct hart *h, uint64_t mask, uint64_t val)
 {
     uint64_t old = h->mstatus;
+    /* MPP = 2 (reserved) is kept as written, like QEMU 7.2; MRET then
+     * treats it as U, as QEMU does. */
     uint64_t s = (old & ~mask) | (val & mask);
-    if ((s & MSTATUS_MPP) == (2ull << 11))      /* reserved: keep old MPP */
-        s = (s & ~MSTATUS_MPP) | (old & MSTATUS_MPP);
     h->mstatus = s;
     if ((old ^ s) & MSTATUS_MXR)
         mmu_flush_all(h);       /* TLB read permissions depend on MXR */
@@ -212,14 +216,16 @@ static bool csr_write_m(struct hart *h, unsigned csr, uint64_t val)
     case CSR_MIDELEG: h->mideleg = val & MIP_S_MASK; break;
     case CSR_MIE: h->mie = val & MIP_ALL; break;
     case CSR_MTVEC: if ((val & 3) < 2) h->mtvec = val; break;
-    case CSR_MCOUNTEREN: h->mcounteren = (uint32_t)val; break;
+    case CSR_MCOUNTEREN: h->mcounteren = val; break;
     case CSR_MENVCFG:
-        h->menvcfg = val & (MENVCFG_FIOM | MENVCFG_STCE);
+        if ((h->menvcfg ^ val) & MENVCFG_PBMTE)
+            mmu_flush_all(h);       /* PTE validity depends on PBMTE */
+        h->menvcfg = val & MENVCFG_WRITE;
         hart_update_timers(h);
         break;
-    case CSR_MCOUNTINHIBIT: h->mcountinhibit = (uint32_t)val & ~2u; break;
+    case CSR_MCOUNTINHIBIT: h->mcountinhibit = val; break;
     case CSR_MSCRATCH: h->mscratch = val; break;
-    case CSR_MEPC: h->mepc = val & ~1ull; break;
+    case CSR_MEPC: h->mepc = val; break;      /* bit 0 masked by MRET */
     case CSR_MCAUSE: h->mcause = val; break;
     case CSR_MTVAL: h->mtval = val; break;
     case CSR_MIP: {
@@ -252,15 +258,16 @@ bool csr_write(struct hart *h, unsigned csr, uint64_t val)
         break;
     }
     case CSR_STVEC: if ((val & 3) < 2) h->stvec = val; break;
-    case CSR_SCOUNTEREN: h->scounteren = (uint32_t)val; break;
-    case CSR_SENVCFG: h->senvcfg = val & MENVCFG_FIOM; break;
+    case CSR_SCOUNTEREN: h->scounteren = val; break;
+    case CSR_SENVCFG: h->senvcfg = val & SENVCFG_WRITE; break;
     case CSR_SSCRATCH: h->sscratch = val; break;
-    case CSR_SEPC: h->sepc = val & ~1ull; break;
+    case CSR_SEPC: h->sepc = val; break;      /* bit 0 masked by SRET */
     case CSR_SCAUSE: h->scause = val; break;
     case CSR_STVAL: h->stval = val; break;
     case CSR_SIP: mip_write(h, h->mideleg & MIP_SSIP, val); break;
     case CSR_STIMECMP:
         h->stimecmp = val;
+        h->stimecmp_armed = true;
         hart_update_timers(h);
         break;
     case CSR_SATP: satp_write(h, val); break;

@@ -30,6 +30,7 @@
 #define MIP_ALL    (MIP_S_MASK | MIP_MSIP | MIP_MTIP | MIP_MEIP)
 
 #define MENVCFG_FIOM (1ull << 0)
+#define MENVCFG_PBMTE (1ull << 62)
 #define MENVCFG_STCE (1ull << 63)
 
 #define CAUSE_INTERRUPT (1ull << 63)

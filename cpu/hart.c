@@ -79,7 +79,8 @@ void hart_reset(struct hart *h, uint64_t pc, uint64_t a0, uint64_t a1,
     h->menvcfg = h->senvcfg = 0;
     h->mcycle_off = h->minstret_off = 0;
     h->stimecmp = 0;
-    atomic_store(&h->mtimecmp, UINT64_MAX);
+    h->stimecmp_armed = false;
+    atomic_store(&h->mtimecmp, 0);      /* as QEMU: MTIP pends at reset */
     h->res_valid = false;
     h->wfi = false;
     pmp_reset(h);
@@ -209,8 +210,9 @@ void hart_update_timers(struct hart *h)
         set |= MIP_MTIP;
     else
         clr |= MIP_MTIP;
-    /* Sstc: STIP follows stimecmp while menvcfg.STCE is set. */
-    if (h->menvcfg & MENVCFG_STCE) {
+    /* Sstc: STIP follows stimecmp while menvcfg.STCE is set, once stimecmp
+     * has been written (as on QEMU 7.2, whose timer is armed by a write). */
+    if ((h->menvcfg & MENVCFG_STCE) && h->stimecmp_armed) {
         if (now >= h->stimecmp)
             set |= MIP_STIP;
         else
@@ -235,7 +237,7 @@ static uint64_t hart_batch(struct hart *h, int64_t n)
 static uint64_t hart_next_deadline(const struct hart *h)
 {
     uint64_t t = atomic_load(&h->mtimecmp);
-    if ((h->menvcfg & MENVCFG_STCE) && h->stimecmp < t)
+    if ((h->menvcfg & MENVCFG_STCE) && h->stimecmp_armed && h->stimecmp < t)
         t = h->stimecmp;
     return t;
 }

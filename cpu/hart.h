@@ -143,10 +143,11 @@ struct hart {
     bool seip_sw;           /* software-written SEIP, ORed on read */
     uint64_t mtvec, stvec, mepc, sepc, mcause, scause, mtval, stval;
     uint64_t mscratch, sscratch;
-    uint32_t mcounteren, scounteren, mcountinhibit;
+    uint64_t mcounteren, scounteren, mcountinhibit;  /* 64-bit, as QEMU */
     uint64_t menvcfg, senvcfg;
     uint64_t mcycle_off, minstret_off;  /* CSR value = instret + off */
     uint64_t stimecmp;
+    bool stimecmp_armed;    /* written since reset (QEMU arms on write) */
     _Atomic uint64_t mtimecmp;
 
     /* Translation. */

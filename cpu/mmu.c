@@ -26,6 +26,7 @@
 #define PTE_D (1ull << 7)
 #define PTE_PPN_MASK ((1ull << 44) - 1)
 #define PTE_RESERVED (~0ull << 54)   /* reserved, PBMT (Svpbmt), N (Svnapot) */
+#define PTE_PBMT (3ull << 61)
 
 static const int fault_page[3] = { EXC_LOAD_PAGE, EXC_STORE_PAGE, EXC_INSN_PAGE };
 static const int fault_access[3] = { EXC_LOAD_ACCESS, EXC_STORE_ACCESS, EXC_INSN_ACCESS };
@@ -138,6 +139,11 @@ static int mmu_walk(struct hart *h, uint64_t va, enum mmu_acc acc,
     if ((uint64_t)((int64_t)(va << (64 - vabits)) >> (64 - vabits)) != va)
         return fault_page[acc];
 
+    /* With menvcfg.PBMTE (writable, as on QEMU 7.2) the PBMT field is
+     * accepted and ignored: all memory here is coherent. */
+    uint64_t reserved = PTE_RESERVED;
+    if (h->menvcfg & MENVCFG_PBMTE)
+        reserved &= ~PTE_PBMT;
     for (unsigned tries = 0; tries < 64; tries++) {
         uint64_t table = h->satp_root, pte = 0;
         uint64_t *ptep = NULL;
@@ -151,7 +157,7 @@ static int mmu_walk(struct hart *h, uint64_t va, enum mmu_acc acc,
                 return fault_access[acc];
             pte = __atomic_load_n(ptep, __ATOMIC_ACQUIRE);
             if (!(pte & PTE_V) || (!(pte & PTE_R) && (pte & PTE_W)) ||
-                (pte & PTE_RESERVED))
+                (pte & reserved))
                 return fault_page[acc];
             if (pte & (PTE_R | PTE_X))
                 break;

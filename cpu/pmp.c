@@ -17,6 +17,8 @@ enum { PMP_OFF = 0, PMP_TOR = 1, PMP_NA4 = 2, PMP_NAPOT = 3 };
 #define CSR_PMPCFG0  0x3a0
 #define CSR_PMPADDR0 0x3b0
 #define PMPADDR_MASK ((1ull << 54) - 1)     /* bits 55:2 of a 56-bit pa */
+/* pmpaddr keeps all 64 bits written (QEMU 7.2 reads them back); only the
+ * low 54 take part in matching. */
 
 void pmp_reset(struct hart *h)
 {
@@ -34,10 +36,10 @@ static void pmp_rebuild(struct hart *h)
     bool locked = false;
     for (unsigned i = 0; i < PMP_ENTRIES; i++) {
         uint8_t cfg = h->pmpcfg[i];
-        uint64_t a = h->pmpaddr[i], lo, hi;
+        uint64_t a = h->pmpaddr[i] & PMPADDR_MASK, lo, hi;
         switch ((cfg & PMP_A) >> 3) {
         case PMP_TOR:
-            lo = i ? h->pmpaddr[i - 1] << 2 : 0;
+            lo = i ? (h->pmpaddr[i - 1] & PMPADDR_MASK) << 2 : 0;
             if ((a << 2) <= lo)
                 continue;               /* empty range matches nothing */
             hi = (a << 2) - 1;
@@ -47,7 +49,7 @@ static void pmp_rebuild(struct hart *h)
             hi = lo + 3;
             break;
         case PMP_NAPOT: {
-            unsigned t = (unsigned)__builtin_ctzll(~a);   /* trailing ones */
+            unsigned t = (unsigned)__builtin_ctzll(~a);   /* trailing ones; a < 2^54 */
             if (t >= 54) {
                 lo = 0;
                 hi = ~0ull;
@@ -148,7 +150,7 @@ bool pmp_csr_write(struct hart *h, unsigned csr, uint64_t val)
         bool tor_next = i + 1 < PMP_ENTRIES && pmp_entry_locked(h, i + 1) &&
                         ((h->pmpcfg[i + 1] & PMP_A) >> 3) == PMP_TOR;
         if (!pmp_entry_locked(h, i) && !tor_next) {
-            h->pmpaddr[i] = val & PMPADDR_MASK;
+            h->pmpaddr[i] = val;    /* stored whole, as QEMU 7.2 */
             pmp_rebuild(h);
         }
         return true;

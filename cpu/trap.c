@@ -119,6 +119,8 @@ void ex_mret(struct hart *h, const struct dinsn *d)
     }
     uint64_t s = h->mstatus;
     unsigned to = (unsigned)GET_FIELD(s, MSTATUS_MPP);
+    if (to == 2)
+        to = PRV_U;         /* reserved encoding: as QEMU 7.2 */
     if (to != PRV_M && pmp_active_entries(h) == 0) {
         hart_illegal(h, d);
         return;
@@ -130,7 +132,7 @@ void ex_mret(struct hart *h, const struct dinsn *d)
         s &= ~MSTATUS_MPRV;
     h->mstatus = s;
     h->priv = to;
-    h->pc = h->mepc;
+    h->pc = h->mepc & ~1ull;
     h->res_valid = false;
     hart_mode_changed(h);
     hart_break(h);
@@ -152,7 +154,7 @@ void ex_sret(struct hart *h, const struct dinsn *d)
     s &= ~MSTATUS_MPRV;     /* SPP is never M */
     h->mstatus = s;
     h->priv = to;
-    h->pc = h->sepc;
+    h->pc = h->sepc & ~1ull;
     h->res_valid = false;
     hart_mode_changed(h);
     hart_break(h);
