@@ -13,11 +13,13 @@ import concurrent.futures
 import hashlib
 import os
 import random
-import re
 import shutil
 import subprocess
 import sys
 import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from known import known_diff  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
@@ -36,108 +38,6 @@ MACHINE_ARGS = ["-M", "virt", "-bios", "none", "-m", "128M"]
 # decoding of garbage words are comparable. Zba/Zbb/Zbc/Zbs stay on: blkemu
 # implements them, as QEMU 7.2's default hart does.
 QEMU_CPU = os.environ.get("QEMU_CPU", "rv64,h=false,debug=false,svinval=false")
-
-# ---- QEMU 7.2's known deviations from the spec, line by line ----
-#
-# Tests that print a trap as "<...> WORD: trap cause=C tval=T<...>" (the
-# garbage harness, a-faults, unmapped) let an output line that differs from
-# QEMU's be accepted when one of these narrow rules explains the difference:
-# the instruction class comes from the word, the exact QEMU behaviour from
-# the two lines. Everything else on the line must be identical. See
-# docs/testing-cpu.md, "Known QEMU 7.2 deviations".
-TRAP_RE = re.compile(r"^(?P<pre>(?:.* )?)(?P<word>[0-9a-f]{8}|[0-9a-f]{4}): "
-                     r"trap cause=(?P<cause>[0-9a-f]+) tval=(?P<tval>[0-9a-f]+)"
-                     r"(?P<post>.*)$")
-NOTRAP_RE = re.compile(r"^(?P<pre>(?:.* )?)(?P<word>[0-9a-f]{8}|[0-9a-f]{4}):"
-                       r"(?P<post>(?! trap).*)$")
-UNARY_RE = re.compile(r"^(?P<pre>(?:.* )?)(?P<word>[0-9a-f]{8}) rs1=(?P<a>[0-9a-f]+): "
-                      r"rd=(?P<r>[0-9a-f]+)$")
-# QEMU 7.2 probes an AMO's address as a load first: load faults where the
-# spec (priv 1.12 §3.7 table 3.6) names store/AMO faults.
-AMO_QEMU_CAUSE = {4: 6, 5: 7, 13: 15}
-
-
-def is_amo(word):
-    """A 32-bit A-extension word other than LR (AMOs and SC)."""
-    return (len(word) == 8 and int(word, 16) & 0x7f == 0x2f and
-            (int(word, 16) >> 12) & 7 in (2, 3) and int(word, 16) >> 27 != 0x02)
-
-
-def is_sc(word):
-    w = int(word, 16)
-    return len(word) == 8 and w & 0x7f == 0x2f and (w >> 12) & 7 in (2, 3) and w >> 27 == 0x03
-
-
-def load_size(word):
-    """Bytes read by an integer/FP load word (32- or 16-bit), else None."""
-    w = int(word, 16)
-    if len(word) == 8:
-        f3 = (w >> 12) & 7
-        if w & 0x7f == 0x03 and f3 != 7:
-            return (1, 2, 4, 8, 1, 2, 4)[f3]
-        if w & 0x7f == 0x07 and f3 in (2, 3):
-            return 4 if f3 == 2 else 8
-        return None
-    q, f3 = w & 3, w >> 13
-    if q in (0, 2) and f3 in (1, 2, 3):     # c.fld c.lw c.ld, c.fldsp c.lwsp c.ldsp
-        return 4 if f3 == 2 else 8
-    return None
-
-
-def known_line(q, o):
-    """The rule name if QEMU's line q and blkemu's line o differ only by a
-    known QEMU 7.2 deviation, else None."""
-    mq, mo = TRAP_RE.match(q), TRAP_RE.match(o)
-    if mo and mq:
-        if (mq["pre"], mq["word"], mq["post"]) != (mo["pre"], mo["word"], mo["post"]):
-            return None
-        cq, co = int(mq["cause"], 16), int(mo["cause"], 16)
-        tq, to = int(mq["tval"], 16), int(mo["tval"], 16)
-        # AMO/SC faults: QEMU's load cause, the spec's store/AMO cause.
-        if is_amo(mq["word"]) and AMO_QEMU_CAUSE.get(cq) == co and tq == to:
-            return "amo-load-cause"
-        # Misaligned load from unmapped memory: QEMU's tval is the aligned
-        # address below the access, ours the access's first byte.
-        size = load_size(mq["word"])
-        if (size and cq == co == 5 and to % size and tq == to & ~(size - 1)):
-            return "load-tval-rounded"
-        return None
-    uq, uo = UNARY_RE.match(q), UNARY_RE.match(o)
-    if uq and uo and (uq["pre"], uq["word"], uq["a"]) == (uo["pre"], uo["word"], uo["a"]):
-        # ctzw whose rs1 has a zero lower word but a nonzero upper one: QEMU
-        # counts on into the upper word, the spec (Zbb) answers 32.
-        a, rq, ro = int(uq["a"], 16), int(uq["r"], 16), int(uo["r"], 16)
-        if (int(uq["word"], 16) & 0xfff0707f == 0x6010101b and a & 0xffffffff == 0
-                and a and rq == (a & -a).bit_length() - 1 and ro == 32):
-            return "ctzw-upper-word"
-        return None
-    nq = NOTRAP_RE.match(q)
-    if mo and nq and is_sc(mo["word"]) and (nq["pre"], nq["word"]) == (mo["pre"], mo["word"]):
-        # Misaligned SC without a reservation: QEMU fails it (rd = 1), the
-        # spec (A extension, LR/SC) requires an exception.
-        size = 4 if (int(mo["word"], 16) >> 12) & 7 == 2 else 8
-        rd = (int(mo["word"], 16) >> 7) & 31
-        if (int(mo["cause"], 16) == 6 and int(mo["tval"], 16) % size and
-                mo["post"] == " epc=+0" and nq["post"] in ("", f" x{rd}=1")):
-            return "sc-misaligned-silent"
-    return None
-
-
-def known_diff(ref, out):
-    """{rule: count} when every differing line of out is explained by a
-    known-deviation rule (same number of lines), else None."""
-    lq, lo = ref.split(b"\n"), out.split(b"\n")
-    if len(lq) != len(lo):
-        return None
-    rules = {}
-    for q, o in zip(lq, lo):
-        if q != o:
-            rule = known_line(q.decode(errors="replace"), o.decode(errors="replace"))
-            if not rule:
-                return None
-            rules[rule] = rules.get(rule, 0) + 1
-    return rules
-
 
 # Programs per kind generated from one --seed (random sequences: --count).
 GARBAGE32_PROGS = 6
@@ -392,8 +292,8 @@ def fuzz(args, outdir):
                   f"(rerun: {sys.argv[0]} --seed {seed} --count {args.jobs * 2})")
             print(f"fuzz: {total} random instructions without divergence before it")
             return 1
-        for t in tests:     # keep the disk from filling up
-            for p in t.srcs + [t.elf]:
+        for t in tests:     # keep the disk from filling up (generated files only:
+            for p in t.srcs[:1] + [t.elf]:      # srcs[1:] are the shared runtimes)
                 if os.path.exists(p):
                     os.remove(p)
     if args.known_lines:
