@@ -116,8 +116,6 @@ unsigned pmp_page_perm(const struct hart *h, uint64_t pa, unsigned priv);
 /* pmpcfg0/2 and pmpaddr0..15 CSRs; false for a CSR that does not exist. */
 bool pmp_csr_read(const struct hart *h, unsigned csr, uint64_t *val);
 bool pmp_csr_write(struct hart *h, unsigned csr, uint64_t val);
-/* Number of entries whose A field is not OFF. */
-unsigned pmp_active_entries(const struct hart *h);
 void pmp_reset(struct hart *h);
 
 /* ---- cpu/csr.c ---- */
