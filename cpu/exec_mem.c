@@ -159,31 +159,43 @@ bool mem_store_slow(struct hart *h, uint64_t va, unsigned size, uint64_t val)
 
 /* The handlers inline only the TLB hit; a miss (or misaligned access)
  * tail-calls an out-of-line slow path, so the common case needs no stack
- * frame and ends in a jump to the next instruction. */
-static __attribute__((noinline)) void load_slow(struct hart *h,
-                                                const struct dinsn *d,
-                                                uint64_t va, unsigned size,
-                                                bool sign)
+ * frame and ends in a jump to the next instruction. The slow paths make
+ * h->pc and h->budget true first (they may trap or reach a device). */
+/* Retire after a slow path: chain on, unless a device made the running
+ * page invalid (then the loop finds the next instruction). */
+static inline void slow_done(EXEC_ARGS, uint64_t page)
 {
-    uint64_t v;
+    if (likely(h->fetch_va == page)) {
+        exec_goto(h, d + d->len / 2, budget);
+        return;
+    }
+    exec_leave(h, h->pc + d->len, h->budget);
+}
+
+static __attribute__((noinline)) void load_slow(EXEC_ARGS, uint64_t va,
+                                                unsigned size, bool sign)
+{
+    uint64_t v, page = h->fetch_va;
+    exec_sync(h, d, budget);
     if (!mem_load_slow(h, va, size, &v))
         return;
     if (sign && size < 8)
         v = (uint64_t)((int64_t)(v << (64 - 8 * size)) >> (64 - 8 * size));
     h->x[d->rd] = v;
-    h->pc += d->len;
+    slow_done(h, d, budget, page);
 }
 
-static __attribute__((noinline)) void store_slow(struct hart *h,
-                                                 const struct dinsn *d,
-                                                 uint64_t va, unsigned size)
+static __attribute__((noinline)) void store_slow(EXEC_ARGS, uint64_t va,
+                                                 unsigned size)
 {
+    uint64_t page = h->fetch_va;
+    exec_sync(h, d, budget);
     if (mem_store_slow(h, va, size, h->x[d->rs2]))
-        h->pc += d->len;
+        slow_done(h, d, budget, page);
 }
 
-#define LOAD(name, size, type, sign)                                         \
-    void ex_##name(struct hart *h, const struct dinsn *d)                    \
+#define LOAD(def, name, size, type, sign)                                    \
+    def(name)                                                                \
     {                                                                        \
         uint64_t va = h->x[d->rs1] + (uint64_t)(int64_t)d->imm;              \
         const struct tlb_entry *e =                                          \
@@ -191,21 +203,21 @@ static __attribute__((noinline)) void store_slow(struct hart *h,
         if (likely(e->tag_r == (va & (PAGE_MASK | (size - 1))))) {           \
             type v = (type)mem_host_load((const void *)(uintptr_t)(va + e->addend), size); \
             h->x[d->rd] = (uint64_t)v;                                       \
-            EXEC_NEXT(h, d);                                                 \
+            NEXT();                                                          \
             return;                                                          \
         }                                                                    \
-        load_slow(h, d, va, size, sign);                                     \
+        load_slow(h, d, budget, va, size, sign);                             \
     }
-LOAD(lb, 1, int8_t, true)
-LOAD(lh, 2, int16_t, true)
-LOAD(lw, 4, int32_t, true)
-LOAD(ld, 8, int64_t, true)
-LOAD(lbu, 1, uint8_t, false)
-LOAD(lhu, 2, uint16_t, false)
-LOAD(lwu, 4, uint32_t, false)
+LOAD(EXEC_DEF4, lb, 1, int8_t, true)
+LOAD(EXEC_DEF4, lh, 2, int16_t, true)
+LOAD(EXEC_DEF2, lw, 4, int32_t, true)
+LOAD(EXEC_DEF2, ld, 8, int64_t, true)
+LOAD(EXEC_DEF4, lbu, 1, uint8_t, false)
+LOAD(EXEC_DEF4, lhu, 2, uint16_t, false)
+LOAD(EXEC_DEF4, lwu, 4, uint32_t, false)
 
-#define STORE(name, size)                                                    \
-    void ex_##name(struct hart *h, const struct dinsn *d)                    \
+#define STORE(def, name, size)                                               \
+    def(name)                                                                \
     {                                                                        \
         uint64_t va = h->x[d->rs1] + (uint64_t)(int64_t)d->imm;              \
         const struct tlb_entry *e =                                          \
@@ -213,15 +225,15 @@ LOAD(lwu, 4, uint32_t, false)
         if (likely(e->tag_w == (va & (PAGE_MASK | (size - 1))))) {           \
             mem_host_store((void *)(uintptr_t)(va + e->addend), size,        \
                            h->x[d->rs2]);                                    \
-            EXEC_NEXT(h, d);                                                 \
+            NEXT();                                                          \
             return;                                                          \
         }                                                                    \
-        store_slow(h, d, va, size);                                          \
+        store_slow(h, d, budget, va, size);                                  \
     }
-STORE(sb, 1)
-STORE(sh, 2)
-STORE(sw, 4)
-STORE(sd, 8)
+STORE(EXEC_DEF4, sb, 1)
+STORE(EXEC_DEF4, sh, 2)
+STORE(EXEC_DEF2, sw, 4)
+STORE(EXEC_DEF2, sd, 8)
 
 /* ---- FP loads and stores (F/D; illegal while mstatus.FS is Off) ---- */
 
