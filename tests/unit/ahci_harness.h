@@ -55,20 +55,20 @@ struct ah_opts {
     bool readonly;
 };
 
-static void ah_irq_set(void *opaque, unsigned n, bool level)
+static inline void ah_irq_set(void *opaque, unsigned n, bool level)
 {
     struct ah *h = opaque;
     atomic_store(&h->line[n], level);
 }
 
-static void *ah_ptr(struct ah *h, uint64_t gpa, uint64_t len)
+static inline void *ah_ptr(struct ah *h, uint64_t gpa, uint64_t len)
 {
     void *p = machine_ram_ptr(&h->m, gpa, len);
     cr_assert(p, "gpa 0x%llx outside RAM", (unsigned long long)gpa);
     return p;
 }
 
-static uint64_t ah_alloc(struct ah *h, uint64_t len, uint64_t align)
+static inline uint64_t ah_alloc(struct ah *h, uint64_t len, uint64_t align)
 {
     h->bump = (h->bump + align - 1) & ~(align - 1);
     uint64_t a = h->bump;
@@ -80,7 +80,7 @@ static uint64_t ah_alloc(struct ah *h, uint64_t len, uint64_t align)
 
 /* ---- registers, as a driver reaches them ---- */
 
-static uint64_t ah_rd_n(struct ah *h, unsigned off, unsigned size)
+static inline uint64_t ah_rd_n(struct ah *h, unsigned off, unsigned size)
 {
     struct pci_window *w = pci_host_window(&h->host, PCI_WIN_MMIO32);
     uint64_t v = 0;
@@ -88,38 +88,38 @@ static uint64_t ah_rd_n(struct ah *h, unsigned off, unsigned size)
     return v;
 }
 
-static void ah_wr_n(struct ah *h, unsigned off, unsigned size, uint64_t v)
+static inline void ah_wr_n(struct ah *h, unsigned off, unsigned size, uint64_t v)
 {
     struct pci_window *w = pci_host_window(&h->host, PCI_WIN_MMIO32);
     cr_assert(pci_window_ops.write(w, AH_ABAR + off - w->base, size, v));
 }
 
-static uint32_t ah_rd(struct ah *h, unsigned off)
+static inline uint32_t ah_rd(struct ah *h, unsigned off)
 {
     return (uint32_t)ah_rd_n(h, off, 4);
 }
 
-static void ah_wr(struct ah *h, unsigned off, uint32_t v)
+static inline void ah_wr(struct ah *h, unsigned off, uint32_t v)
 {
     ah_wr_n(h, off, 4, v);
 }
 
-static unsigned ah_px(unsigned port, unsigned reg)
+static inline unsigned ah_px(unsigned port, unsigned reg)
 {
     return HBA_PORT_BASE + HBA_PORT_SIZE * port + reg;
 }
 
-static uint32_t ah_prd(struct ah *h, unsigned port, unsigned reg)
+static inline uint32_t ah_prd(struct ah *h, unsigned port, unsigned reg)
 {
     return ah_rd(h, ah_px(port, reg));
 }
 
-static void ah_pwr(struct ah *h, unsigned port, unsigned reg, uint32_t v)
+static inline void ah_pwr(struct ah *h, unsigned port, unsigned reg, uint32_t v)
 {
     ah_wr(h, ah_px(port, reg), v);
 }
 
-static uint32_t ah_cfg_rd(struct ah *h, unsigned off, unsigned size)
+static inline inline uint32_t ah_cfg_rd(struct ah *h, unsigned off, unsigned size)
 {
     uint64_t v = 0;
     cr_assert(pci_ecam_ops.read(&h->host, (uint64_t)AH_SLOT << 15 | off, size,
@@ -127,14 +127,14 @@ static uint32_t ah_cfg_rd(struct ah *h, unsigned off, unsigned size)
     return (uint32_t)v;
 }
 
-static void ah_cfg_wr(struct ah *h, unsigned off, unsigned size, uint32_t v)
+static inline void ah_cfg_wr(struct ah *h, unsigned off, unsigned size, uint32_t v)
 {
     cr_assert(pci_ecam_ops.write(&h->host, (uint64_t)AH_SLOT << 15 | off,
                                  size, v));
 }
 
 /* Poll `reg` of `port` until (value & mask) == want, up to 5 s. */
-static bool ah_wait(struct ah *h, unsigned port, unsigned reg, uint32_t mask,
+static inline bool ah_wait(struct ah *h, unsigned port, unsigned reg, uint32_t mask,
                     uint32_t want)
 {
     for (int i = 0; i < 50000; i++) {
@@ -147,7 +147,7 @@ static bool ah_wait(struct ah *h, unsigned port, unsigned reg, uint32_t mask,
 
 /* ---- setup ---- */
 
-static void ah_setup(struct ah *h, const struct ah_opts *o)
+static inline void ah_setup(struct ah *h, const struct ah_opts *o)
 {
     memset(h, 0, sizeof(*h));
     h->m.ram_base = AH_RAM_BASE;
@@ -184,7 +184,7 @@ static void ah_setup(struct ah *h, const struct ah_opts *o)
     ah_cfg_wr(h, PCI_COMMAND, 2, PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER);
 }
 
-static void ah_teardown(struct ah *h)
+static inline void ah_teardown(struct ah *h)
 {
     ahci_free(h->a);
     iothread_free(h->io);
@@ -196,7 +196,7 @@ static void ah_teardown(struct ah *h)
 
 /* Linux's bring-up of one port: command list, FIS area, command tables,
  * FRE, ST, the interrupt mask; GHC.IE. */
-static void ah_port_start(struct ah *h, unsigned port)
+static inline void ah_port_start(struct ah *h, unsigned port)
 {
     struct ah_port *p = &h->p[port];
     p->clb = ah_alloc(h, 1024, 1024);
@@ -224,7 +224,7 @@ struct ah_prd {
 
 /* Write command header `slot` and its table: an H2D FIS with the given
  * registers, and the PRDT. */
-static void ah_cmd(struct ah *h, unsigned port, unsigned slot, uint8_t cmd,
+static inline void ah_cmd(struct ah *h, unsigned port, unsigned slot, uint8_t cmd,
                    uint16_t features, uint64_t lba, uint16_t count,
                    uint8_t device, const struct ah_prd *prd, unsigned nprd,
                    bool write)
@@ -262,7 +262,7 @@ static void ah_cmd(struct ah *h, unsigned port, unsigned slot, uint8_t cmd,
 
 /* Issue a non-NCQ command in `slot` and wait until its PxCI bit clears or
  * the port reports an error. Returns PxIS (then cleared). */
-static uint32_t ah_issue(struct ah *h, unsigned port, unsigned slot)
+static inline uint32_t ah_issue(struct ah *h, unsigned port, unsigned slot)
 {
     ah_pwr(h, port, PX_CI, 1u << slot);
     uint32_t is = 0;
@@ -283,7 +283,7 @@ static uint32_t ah_issue(struct ah *h, unsigned port, unsigned slot)
 }
 
 /* The driver's error recovery: ST off (waiting for CR), ST on. */
-static void ah_restart(struct ah *h, unsigned port)
+static inline void ah_restart(struct ah *h, unsigned port)
 {
     ah_pwr(h, port, PX_CMD, ah_prd(h, port, PX_CMD) & ~PXCMD_ST);
     cr_assert(ah_wait(h, port, PX_CMD, PXCMD_CR, 0), "CR stuck");
@@ -292,7 +292,7 @@ static void ah_restart(struct ah *h, unsigned port)
 }
 
 /* One synchronous DMA command; returns PxIS. */
-static uint32_t ah_do(struct ah *h, unsigned port, unsigned slot, uint8_t cmd,
+static inline uint32_t ah_do(struct ah *h, unsigned port, unsigned slot, uint8_t cmd,
                       uint64_t lba, uint16_t count, uint64_t buf,
                       uint32_t len, bool write)
 {
@@ -301,7 +301,7 @@ static uint32_t ah_do(struct ah *h, unsigned port, unsigned slot, uint8_t cmd,
     return ah_issue(h, port, slot);
 }
 
-static uint64_t ah_pattern(struct ah *h, uint32_t len, uint8_t seed)
+static inline inline uint64_t ah_pattern(struct ah *h, uint32_t len, uint8_t seed)
 {
     uint64_t a = ah_alloc(h, len, 4096);
     uint8_t *p = ah_ptr(h, a, len);
@@ -310,7 +310,7 @@ static uint64_t ah_pattern(struct ah *h, uint32_t len, uint8_t seed)
     return a;
 }
 
-static uint8_t ah_tfd_status(struct ah *h, unsigned port)
+static inline inline uint8_t ah_tfd_status(struct ah *h, unsigned port)
 {
     return (uint8_t)ah_prd(h, port, PX_TFD);
 }
