@@ -308,10 +308,19 @@ static bool ahci_mmio_read(void *opaque, uint64_t off, unsigned size,
     struct ahci *a = opaque;
     uint64_t v = 0;
     pthread_mutex_lock(&a->lock);
-    for (unsigned i = 0; i < size; i++) {
-        uint64_t o = off + i;
-        uint32_t dw = o < AHCI_BAR_SIZE ? hba_read(a, (unsigned)o & ~3u) : 0;
-        v |= (uint64_t)(uint8_t)(dw >> (8 * (o & 3))) << (8 * i);
+    if (size == 4 && !(off & 3) && off < AHCI_BAR_SIZE) {
+        v = hba_read(a, (unsigned)off);     /* the driver's usual access */
+    } else {
+        uint64_t cur = UINT64_MAX;
+        uint32_t dw = 0;
+        for (unsigned i = 0; i < size; i++) {
+            uint64_t o = off + i;
+            if ((o & ~3ull) != cur) {
+                cur = o & ~3ull;
+                dw = cur < AHCI_BAR_SIZE ? hba_read(a, (unsigned)cur) : 0;
+            }
+            v |= (uint64_t)(uint8_t)(dw >> (8 * (o & 3))) << (8 * i);
+        }
     }
     pthread_mutex_unlock(&a->lock);
     *val = v;
