@@ -527,3 +527,100 @@ Test(ahci_ro, writes_and_trim_are_aborted, .init = setup_ro,
     host_read(0, host, 512);
     cr_assert_arr_eq(host, zero, 512);
 }
+
+/* ---- random commands ---- */
+
+static uint64_t rng_state = 0x9e3779b97f4a7c15ull;
+
+static uint64_t rnd(void)
+{
+    rng_state ^= rng_state << 13;
+    rng_state ^= rng_state >> 7;
+    rng_state ^= rng_state << 17;
+    return rng_state;
+}
+
+/* A guest address: mostly inside the scratch area, sometimes anywhere. */
+static uint64_t rnd_addr(uint64_t scratch, uint64_t len)
+{
+    switch (rnd() % 8) {
+    case 0: return rnd();
+    case 1: return RAM_END - rnd() % 4096;
+    default: return scratch + rnd() % len;
+    }
+}
+
+/* 3000 commands whose header, FIS and PRDT are random but biased towards
+ * the interesting values: each ends (PxCI clear, or TFES/HBFS), nothing
+ * is touched outside RAM (ASan), and the port works afterwards. */
+Test(ahci_bad, random_commands_never_hang)
+{
+    static const uint8_t cmds[] = { 0x25, 0x35, 0x60, 0x61, 0x06, 0x2f, 0x47,
+                                    0xc8, 0xca, 0x3d, 0xe7, 0xea, 0xec, 0xef,
+                                    0xe5, 0x40, 0x42, 0x00, 0xff };
+    const uint64_t slen = 1 << 20;
+    uint64_t scratch = ah_alloc(&H, slen, 4096);
+    for (int it = 0; it < 3000; it++) {
+        unsigned slot = (unsigned)(rnd() % AHCI_SLOTS);
+        uint64_t t = H.p[0].ctba[slot];
+        if (rnd() % 16 == 0)
+            t = rnd_addr(scratch, slen);
+        uint8_t *tab = machine_ram_ptr(&H.m, t & ~0x7full, 0x80 + 16 * 8);
+        unsigned nprd = (unsigned)(rnd() % 10);
+        if (tab) {
+            for (unsigned i = 0; i < 0x80 + 16 * 8; i++)
+                tab[i] = (uint8_t)rnd();
+            tab[0] = rnd() % 8 ? FIS_REG_H2D : (uint8_t)rnd();
+            tab[1] = rnd() % 8 ? 0x80 : 0;
+            tab[2] = cmds[rnd() % sizeof(cmds)];
+            tab[12] = (uint8_t)(rnd() % 4 ? (rnd() % 16) | slot << 3 : rnd());
+            tab[13] = rnd() % 2 ? 0 : (uint8_t)rnd();
+            tab[3] = (uint8_t)(rnd() % 4 ? rnd() % 16 : rnd());
+            for (unsigned k = 4; k <= 10; k++)
+                if (k != 7 && rnd() % 4)
+                    tab[k] = 0;
+            tab[4] = (uint8_t)(rnd() % 64);
+            for (unsigned i = 0; i < nprd; i++) {
+                uint64_t a = rnd_addr(scratch, slen);
+                uint32_t e[4] = { htole32((uint32_t)a), htole32(rnd() % 8 ?
+                                  (uint32_t)(a >> 32) : (uint32_t)rnd()), 0,
+                                  htole32((uint32_t)(rnd() % 4 ? rnd() % 8192
+                                                     : rnd())) };
+                memcpy(tab + 0x80 + 16 * i, e, 16);
+            }
+        }
+        uint32_t dw0 = (uint32_t)(rnd() % 8 ? 5 : rnd() % 32) |
+                       (rnd() % 2 ? CMDH_WRITE : 0) |
+                       (uint32_t)(rnd() % 8 ? nprd : rnd() % 65536) << 16;
+        uint32_t hd[4] = { htole32(dw0), 0, htole32((uint32_t)t),
+                           htole32((uint32_t)(t >> 32)) };
+        memcpy(ah_ptr(&H, H.p[0].clb + 32 * slot, 16), hd, 16);
+        bool ncq = tab && tab[0] == FIS_REG_H2D && (tab[1] & 0x80) &&
+                   (tab[2] == 0x60 || tab[2] == 0x61);
+        if (ncq)
+            ah_pwr(&H, 0, PX_SACT, 1u << slot);
+        ah_pwr(&H, 0, PX_CI, 1u << slot);
+        bool ended = false;
+        for (int i = 0; i < 50000 && !ended; i++) {
+            uint32_t is = ah_prd(&H, 0, PX_IS);
+            ended = (is & (PXIS_TFES | PXIS_HBFS)) ||
+                    (!(ah_prd(&H, 0, PX_CI) & (1u << slot)) &&
+                     !(ah_prd(&H, 0, PX_SACT) & (1u << slot)));
+            if (!ended)
+                usleep(50);
+        }
+        cr_assert(ended, "iteration %d: slot %u command 0x%02x never ended",
+                  it, slot, tab ? tab[2] : 0);
+        if (ah_prd(&H, 0, PX_IS) & (PXIS_TFES | PXIS_HBFS) || rnd() % 4 == 0)
+            ah_restart(&H, 0);
+        ah_pwr(&H, 0, PX_IS, ah_prd(&H, 0, PX_IS));
+    }
+    struct ahci_port_stats st = ahci_get_port_stats(H.a, 0);
+    cr_log_info("random: %llu commands, %llu task-file errors, %llu hbfs, "
+                "%llu reads, %llu writes", (unsigned long long)st.cmds,
+                (unsigned long long)st.tf_errors, (unsigned long long)st.hbfs,
+                (unsigned long long)st.reads, (unsigned long long)st.writes);
+    /* Restore the tables the random commands may have scribbled on. */
+    ah_restart(&H, 0);
+    assert_recovers();
+}
