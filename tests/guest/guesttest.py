@@ -532,6 +532,26 @@ class Harness:
             bad.append(f"guest sees {m.group(1) if m else '?'} sd disks, want 6")
         self.result("ahci-six-disks", not bad, "; ".join(bad) or "sda..sdf all present", b)
 
+    def t_ahci_readonly(self):
+        """A readonly=on AHCI disk: the guest's write fails (ABRT), the host
+        file stays byte-identical."""
+        data = bytes((i * 131 + 7) & 0xff for i in range(1 << 20))
+        img = self.scratch_copy(data=data)
+        opts = ",readonly=on"
+        if self.emu == "qemu":
+            return self.skip("ahci-readonly", "blkemu's readonly=on spelling")
+        fio = "--name=w --filename=/dev/sda --rw=write --bs=4k --size=64k --direct=1"
+        b = self.boot(1, "fio", extra=self.ahci_drives([img], opts),
+                      append=f'blkemu.fio="{fio}"')
+        bad, _ = self.check_booted("ahci-readonly", b)
+        with open(img, "rb") as f:
+            if f.read() != data:
+                bad.append("the host file changed")
+        if b.find(r"BLKEMU-JOB-DONE rc=0"):
+            bad.append("the guest's write succeeded")
+        self.result("ahci-readonly", not bad, "; ".join(bad) or
+                    "guest write aborted, host file byte-identical", b)
+
     def tests(self):
         return [
             ("boot-smp1", lambda: self.t_boot(1)),
@@ -565,6 +585,7 @@ class Harness:
             ("ahci-ncq", self.t_ahci_ncq),
             ("ahci-trim-flush", self.t_ahci_trim_flush),
             ("ahci-six-disks", self.t_ahci_six),
+            ("ahci-readonly", self.t_ahci_readonly),
         ]
 
 
