@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "boards/virt.h"
+#include "hw/ahci.h"
 #include "hw/drive.h"
 #include "hw/pci_host.h"
 #include "hw/plic.h"
@@ -25,6 +26,8 @@ struct virt_pci {
     unsigned nio;
     struct virtio_blk *disks[BLKEMU_MAX_DRIVES];
     unsigned ndisks;
+    unsigned next_slot;         /* the last PCI slot used */
+    struct ahci *ahci;          /* created by the first if=ahci drive */
 };
 
 struct pci_host *virt_pci_host(struct virt_pci *p)
@@ -83,6 +86,47 @@ static bool drive_iothreads(struct virt_pci *p, const struct drive_opts *d,
     return true;
 }
 
+/* An if=ahci drive: a port of the one AHCI controller (port=N, or the
+ * lowest free one), served by one iothread. */
+static bool add_ahci_disk(struct virt_pci *p, struct machine *m,
+                          const struct drive_opts *d, char *err,
+                          size_t errlen)
+{
+    if (!p->ahci && !(p->ahci = ahci_new(m, "ahci0", err, errlen)))
+        return false;
+    int port = d->port;
+    for (unsigned i = 0; port < 0 && i < AHCI_PORTS; i++)
+        if (!ahci_port_present(p->ahci, i))
+            port = (int)i;
+    if (port < 0) {
+        snprintf(err, errlen, "-drive if=ahci: all %u AHCI ports are taken",
+                 AHCI_PORTS);
+        return false;
+    }
+    if (ahci_port_present(p->ahci, (unsigned)port)) {
+        snprintf(err, errlen, "-drive if=ahci,port=%d: port taken by another "
+                 "drive", port);
+        return false;
+    }
+    struct iothread *io[DRIVE_MAX_IOTHREADS];
+    unsigned nio;
+    if (!drive_iothreads(p, d, io, &nio, err, errlen))
+        return false;
+    char name[48];
+    snprintf(name, sizeof(name), "ahci0.p%d", port);
+    struct ahci_disk_conf c = { .name = d->id ? d->id : name, .blk = d->blk,
+                                .serial = d->serial, .io = io[0] };
+    if (!d->format_given)
+        log_info("-drive file=%s: no format given, using raw (formats "
+                 "are never probed)", d->file);
+    char why[400] = "";
+    if (!ahci_attach(p->ahci, (unsigned)port, &c, why, sizeof(why))) {
+        snprintf(err, errlen, "-drive: %s", why);
+        return false;
+    }
+    return true;
+}
+
 static bool add_disk(struct virt_pci *p, struct machine *m,
                      const struct blkemu_config *cfg, unsigned i, char *err,
                      size_t errlen)
@@ -90,6 +134,11 @@ static bool add_disk(struct virt_pci *p, struct machine *m,
     struct drive_opts d;
     if (!drive_parse(cfg->drives[i], &d, err, errlen))
         return false;
+    if (d.iface == DRIVE_IF_AHCI) {
+        bool ok = add_ahci_disk(p, m, &d, err, errlen);
+        drive_opts_free(&d);
+        return ok;
+    }
     struct iothread *io[DRIVE_MAX_IOTHREADS];
     unsigned nio;
     char name[48];
@@ -107,15 +156,15 @@ static bool add_disk(struct virt_pci *p, struct machine *m,
             log_info("-drive file=%s: no format given, using raw (formats "
                      "are never probed)", d.file);
         char why[400];
-        p->disks[i] = virtio_blk_new(m, &c, why, sizeof(why));
-        if (!p->disks[i]) {
+        p->disks[p->ndisks] = virtio_blk_new(m, &c, why, sizeof(why));
+        if (!p->disks[p->ndisks]) {
             snprintf(err, errlen, "-drive: %s", why);
             ok = false;
         }
     }
     if (ok) {
-        p->ndisks = i + 1;
-        ok = pci_host_plug(&p->host, virtio_blk_pci(p->disks[i]), i + 1);
+        struct virtio_blk *vb = p->disks[p->ndisks++];
+        ok = pci_host_plug(&p->host, virtio_blk_pci(vb), ++p->next_slot);
         if (!ok)
             snprintf(err, errlen, "-drive: no PCI slot for disk %u", i);
     }
@@ -149,6 +198,12 @@ struct virt_pci *virt_pci_create(struct machine *m, struct plic *plic,
     for (unsigned i = 0; i < cfg->ndrives; i++)
         if (!add_disk(p, m, cfg, i, err, errlen))
             goto fail;
+    /* The AHCI controller takes the slot after the virtio disks. */
+    if (p->ahci && !pci_host_plug(&p->host, ahci_pci(p->ahci),
+                                  ++p->next_slot)) {
+        snprintf(err, errlen, "-drive: no PCI slot for the AHCI controller");
+        goto fail;
+    }
     return p;
 fail:
     virt_pci_free(p);
@@ -159,6 +214,8 @@ void virt_pci_reset(struct virt_pci *p)
 {
     for (unsigned i = 0; i < p->ndisks; i++)
         virtio_blk_reset(p->disks[i]);
+    if (p->ahci)
+        ahci_reset(p->ahci);
     pci_host_reset(&p->host);
 }
 
@@ -168,6 +225,7 @@ void virt_pci_free(struct virt_pci *p)
         return;
     for (unsigned i = 0; i < p->ndisks; i++)
         virtio_blk_free(p->disks[i]);
+    ahci_free(p->ahci);
     for (unsigned i = 0; i < p->nio; i++)
         iothread_free(p->io[i]);
     pci_host_destroy(&p->host);
@@ -241,8 +299,36 @@ int virt_pci_fdt(void *fdt, const struct blkemu_config *cfg,
     return fdt_end_node(fdt);
 }
 
+/* --stats lines of the AHCI ports with a disk. */
+static void print_ahci_stats(struct ahci *a)
+{
+    for (unsigned i = 0; a && i < AHCI_PORTS; i++) {
+        if (!ahci_port_present(a, i))
+            continue;
+        struct ahci_port_stats s = ahci_get_port_stats(a, i);
+        struct blk_stats b = ahci_get_blk_stats(a, i);
+        fprintf(stderr, "blkemu: stats: ahci.p%u cmds %llu read %llu (%llu B) "
+                "write %llu (%llu B) ncq %llu flush %llu trim %llu other %llu "
+                "tf-errors %llu hbfs %llu doorbells %llu batches %llu irqs "
+                "%llu max-in-flight %llu fdatasync %llu bounced %llu "
+                "submit-calls %llu\r\n", i, (unsigned long long)s.cmds,
+                (unsigned long long)s.reads, (unsigned long long)s.bytes_read,
+                (unsigned long long)s.writes,
+                (unsigned long long)s.bytes_written,
+                (unsigned long long)s.ncq, (unsigned long long)s.flushes,
+                (unsigned long long)s.trims, (unsigned long long)s.other,
+                (unsigned long long)s.tf_errors, (unsigned long long)s.hbfs,
+                (unsigned long long)s.doorbells, (unsigned long long)s.batches,
+                (unsigned long long)s.interrupts,
+                (unsigned long long)s.max_inflight,
+                (unsigned long long)b.flushes, (unsigned long long)b.bounced,
+                (unsigned long long)b.submit_calls);
+    }
+}
+
 void virt_pci_print_stats(struct virt_pci *p)
 {
+    print_ahci_stats(p->ahci);
     for (unsigned i = 0; i < p->ndisks; i++) {
         struct virtio_blk *vb = p->disks[i];
         struct blk_stats b = virtio_blk_blk_stats(vb);

@@ -3,7 +3,9 @@
  * iothreads (-object iothread) and the disks (-drive) plugged into it, and
  * the device tree's pci node.
  *
- * Disk i sits in slot i + 1 (00:01.0, 00:02.0, ...). A drive without
+ * The virtio disks take slots 1, 2, ... in command-line order (00:01.0,
+ * 00:02.0, ...); the AHCI controller, if any if=ahci drive exists, takes
+ * the slot after them, its disks on its ports. A drive without
  * iothread= runs on the one default iothread ("blk") shared by every such
  * drive; iothread=A:B spreads its queues over A and B (queue q on the
  * (q mod 2)-th).

@@ -123,13 +123,26 @@ static bool drive_apply(struct drive_opts *d, const char *key, const char *v,
     if (!strcmp(key, "if")) {
         if (!strcmp(v, "virtio"))
             return true;
-        if (!strcmp(v, "ahci") || !strcmp(v, "ide") || !strcmp(v, "sata"))
-            snprintf(err, errlen, "-drive if=%s: the AHCI controller is not "
-                     "implemented yet; use if=virtio", v);
+        if (!strcmp(v, "ahci")) {
+            d->iface = DRIVE_IF_AHCI;
+            return true;
+        }
+        if (!strcmp(v, "ide") || !strcmp(v, "sata"))
+            snprintf(err, errlen, "-drive if=%s: blkemu's SATA controller is "
+                     "if=ahci", v);
         else
             snprintf(err, errlen, "-drive if=%s: unknown interface "
-                     "(supported: virtio)", v);
+                     "(supported: virtio, ahci)", v);
         return false;
+    }
+    if (!strcmp(key, "port")) {
+        if (!opts_parse_uint(v, 0, DRIVE_AHCI_PORTS - 1, &n)) {
+            snprintf(err, errlen, "-drive port=%s: expected 0..%u", v,
+                     DRIVE_AHCI_PORTS - 1);
+            return false;
+        }
+        d->port = (int)n;
+        return true;
     }
     if (!strcmp(key, "format")) {
         if (strcmp(v, "raw")) {
@@ -200,9 +213,33 @@ static bool drive_apply(struct drive_opts *d, const char *key, const char *v,
         return set_str(&d->id, key, v, err, errlen);
     }
     snprintf(err, errlen, "-drive: unknown option '%s' (known: file, if, "
-             "format, aio, cache, readonly, num-queues, serial, iothread, id)",
+             "format, aio, cache, readonly, num-queues, serial, iothread, id, "
+             "port)",
              key);
     return false;
+}
+
+/* Options that only one interface takes. */
+static bool drive_check_iface(const struct drive_opts *d, char *err,
+                              size_t errlen)
+{
+    if (d->iface == DRIVE_IF_AHCI) {
+        if (d->num_queues) {
+            snprintf(err, errlen, "-drive if=ahci: num-queues applies to "
+                     "virtio only (an AHCI port has one command list)");
+            return false;
+        }
+        if (d->n_iothreads > 1) {
+            snprintf(err, errlen, "-drive if=ahci: one iothread per AHCI "
+                     "port (iothread=ID)");
+            return false;
+        }
+    } else if (d->port >= 0) {
+        snprintf(err, errlen, "-drive port=%d: applies to if=ahci only",
+                 d->port);
+        return false;
+    }
+    return true;
 }
 
 bool drive_parse(const char *spec, struct drive_opts *d, char *err,
@@ -212,10 +249,11 @@ bool drive_parse(const char *spec, struct drive_opts *d, char *err,
     d->blk.format = BLK_FORMAT_RAW;
     d->blk.aio = BLK_AIO_IO_URING;
     d->blk.cache = BLK_CACHE_NONE;
+    d->port = -1;
     const char *s = spec;
     unsigned seen = 0;
     static const char *const keys[] = { "file", "if", "format", "aio", "cache",
-        "readonly", "num-queues", "serial", "iothread", "id" };
+        "readonly", "num-queues", "serial", "iothread", "id", "port" };
     bool oom = false;
     char *pair;
     while ((pair = next_pair(&s, &oom))) {
@@ -245,6 +283,8 @@ bool drive_parse(const char *spec, struct drive_opts *d, char *err,
         snprintf(err, errlen, "-drive '%s': file=PATH is missing", spec);
         goto fail;
     }
+    if (!drive_check_iface(d, err, errlen))
+        goto fail;
     d->blk.file = d->file;
     return true;
 fail_pair:

@@ -4,6 +4,8 @@
  *   -drive file=PATH[,if=virtio][,format=raw][,aio=io_uring|native|threads]
  *          [,cache=none|writeback][,readonly=on|off][,num-queues=N]
  *          [,serial=STR][,iothread=ID[:ID...]][,id=NAME]
+ *   -drive file=PATH,if=ahci[,format,aio,cache,readonly,serial,id][,port=N]
+ *          [,iothread=ID]
  *   -object iothread,id=ID
  *
  * QEMU's syntax: comma-separated key=value pairs, ",," is a literal comma
@@ -11,8 +13,9 @@
  * cache=none, readonly=off, num-queues = one per hart (QEMU's default),
  * the default iothread. `format` is raw; when it is absent the image is
  * taken as raw — never probed (STYLE.md: a raw image can be made to look
- * like anything). if=ahci is reserved for the AHCI controller (a later
- * issue) and refused for now.
+ * like anything). if=ahci puts the disk on a port (0-5) of the one AHCI
+ * controller: port=N, or the lowest free port; num-queues does not apply
+ * and one iothread serves the port.
  *
  * Only syntax and values are checked here; the image itself is checked
  * when it is opened (blk_open's messages).
@@ -28,7 +31,9 @@
 #define DRIVE_MAX_IOTHREADS 16
 #define DRIVE_ID_MAX 32
 
-enum drive_if { DRIVE_IF_VIRTIO = 0 };
+enum drive_if { DRIVE_IF_VIRTIO = 0, DRIVE_IF_AHCI };
+
+#define DRIVE_AHCI_PORTS 6
 
 struct drive_opts {
     char *file;                 /* owned */
@@ -40,6 +45,7 @@ struct drive_opts {
     char *serial;               /* owned, or NULL; at most 20 bytes */
     char *iothreads[DRIVE_MAX_IOTHREADS];   /* owned ids, or none */
     unsigned n_iothreads;
+    int port;                   /* if=ahci: port=N, or -1 */
 };
 
 /* Parse one -drive value. False with a one-line message in err (which

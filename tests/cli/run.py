@@ -119,8 +119,7 @@ def drive_cases(tmp):
                  ["-drive", "file=" + odd + wb] + dtb, "not a multiple of 512")
     expect_error("drive: unknown option", ["-drive", "file=" + img + ",x=1"]
                  + dtb, "unknown option 'x'")
-    expect_error("drive: if=ahci not yet", ["-drive", "file=" + img +
-                 ",if=ahci"] + dtb, "not implemented yet")
+    ahci_cases(img, wb, dtb)
     expect_error("drive: format other than raw", ["-drive", "file=" + img +
                  ",format=qcow2"] + dtb, "unsupported image format")
     expect_error("drive: unknown iothread", ["-drive", "file=" + img + wb +
@@ -130,6 +129,29 @@ def drive_cases(tmp):
     r = run(["-object", "iothread,id=io0", "-drive", "file=" + img + wb +
              ",iothread=io0,num-queues=2"] + dtb)
     check("drive: a good disk builds", r.returncode == 0, r.stderr)
+
+
+def ahci_cases(img, wb, dtb):
+    """-drive if=ahci (issue 5): ports 0-5, one disk each."""
+    a = ",if=ahci" + wb
+    expect_error("drive: if=ahci port out of range",
+                 ["-drive", "file=" + img + a + ",port=6"] + dtb, "expected 0..5")
+    expect_error("drive: if=ahci port taken",
+                 ["-drive", "file=" + img + a + ",port=2,readonly=on",
+                  "-drive", "file=" + img + a + ",port=2,readonly=on"] + dtb,
+                 "port taken")
+    expect_error("drive: a seventh AHCI disk",
+                 sum((["-drive", "file=" + img + a + ",readonly=on"]
+                      for _ in range(7)), []) + dtb, "all 6 AHCI ports are taken")
+    expect_error("drive: if=ahci with num-queues",
+                 ["-drive", "file=" + img + a + ",num-queues=2"] + dtb, "virtio only")
+    expect_error("drive: port= on virtio",
+                 ["-drive", "file=" + img + wb + ",port=1"] + dtb, "if=ahci only")
+    expect_error("drive: if=ide", ["-drive", "file=" + img + ",if=ide"] + dtb,
+                 "if=ahci")
+    r = run(sum((["-drive", "file=" + img + a + ",readonly=on"] for _ in range(6)),
+                ["-drive", "file=" + img + wb + ",readonly=on"]) + dtb)
+    check("drive: six AHCI disks and a virtio disk build", r.returncode == 0, r.stderr)
 
 
 if __name__ == "__main__":

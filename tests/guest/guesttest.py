@@ -335,9 +335,6 @@ class Harness:
         devices, root = self.DISKS[kind]
         if self.emu == "qemu":
             return ["-drive", f"file={disk},if=none,id=d0,format=raw,snapshot=on"] + devices, root
-        if kind != "virtio" and not os.environ.get("GUEST_TEST_DISK"):
-            self.skip(name, f"blkemu has no {kind} disk yet (GUEST_TEST_DISK=1 to try)")
-            return None
         # blkemu has no snapshot=on: a writable boot gets a private copy (the
         # kit's image is a cache entry and must stay bit-identical).
         if writable:
@@ -444,6 +441,117 @@ class Harness:
         self.result("virtio-readonly", not bad, "; ".join(bad) or
                     "guest write refused, host file byte-identical", b)
 
+    # -- AHCI (issue 5) ----------------------------------------------------
+
+    def ahci_drives(self, paths, opts=""):
+        """Arguments putting each image of `paths` on AHCI port 0, 1, ..."""
+        if self.emu == "qemu":
+            args = ["-device", "ahci,id=ahci0"]
+            for i, path in enumerate(paths):
+                args += ["-drive", f"file={path},if=none,id=a{i},format=raw",
+                         "-device", f"ide-hd,drive=a{i},bus=ahci0.{i}"]
+            return args
+        args = []
+        for i, path in enumerate(paths):
+            args += ["-drive", f"file={path},if=ahci,format=raw,port={i}{opts}"]
+        return args
+
+    def t_ahci_verify(self, opts):
+        """fio random writes then crc32c verify on a scratch AHCI disk (NCQ)."""
+        name = "ahci-verify" + opts.replace(",aio=", "-").replace(",cache=", "-")
+        if self.emu == "qemu" and opts:
+            return self.skip(name, "blkemu engine options")
+        g = ("--filename=/dev/sda --rw=randwrite --size=4M --ioengine=libaio "
+             "--direct=1 --verify=crc32c --do_verify=1 --stonewall")
+        fio = (f"--name=q1 --bs=4k --iodepth=1 {g} --name=q32 --bs=4k "
+               f"--iodepth=32 {g} --name=big --bs=128k --iodepth=32 {g}")
+        b = self.boot(1, "fio", extra=self.ahci_drives([self.scratch_copy()], opts),
+                      append=f'blkemu.fio="{fio}"')
+        bad, _ = self.check_booted(name, b)
+        js = self.fio_json(b, bad)
+        if js is not None:
+            jobs = js.get("jobs", [])
+            errs = [j.get("jobname") for j in jobs if j.get("error")]
+            if len(jobs) != 3 or errs:
+                bad.append(f"{len(jobs)} fio jobs, failed: {errs}")
+        self.result(name, not bad, "; ".join(bad) or
+                    "4k qd1/qd32 and 128k qd32 random writes verified on /dev/sda", b)
+
+    def shell_boot(self, name, extra, commands, smp=1, append=""):
+        """Boot the initramfs shell, type `commands` (one line), then exit.
+        The line must end by printing AHCI-END."""
+        b = self.boot(smp, "shell", extra=extra, append=append,
+                      script=[(r"blkemu guest shell", commands + "; echo AHCI-END\n"),
+                              (r"^AHCI-END$", "exit\n")])
+        bad, _ = self.check_booted(name, b)
+        if not b.find(r"^AHCI-END$"):
+            bad.append("the shell commands did not finish")
+        return b, bad
+
+    def t_ahci_ncq(self):
+        """The guest runs NCQ: queue_depth 32 on /dev/sda."""
+        b, bad = self.shell_boot("ahci-ncq", self.ahci_drives([self.scratch_copy(size=8 << 20)]),
+                                 "echo QD=$(cat /sys/block/sda/device/queue_depth)")
+        _, m = b.first(r"^QD=(\d*)")
+        if m is None or m.group(1) != "32":
+            bad.append(f"queue_depth {m.group(1) if m else '?'}, want 32")
+        self.result("ahci-ncq", not bad, "; ".join(bad) or "/sys/block/sda/device/queue_depth = 32", b)
+
+    def t_ahci_trim_flush(self):
+        """blkdiscard shrinks the host file's allocation; an fsync reaches fdatasync."""
+        size = 32 << 20
+        img = self.scratch_copy(data=bytes((i * 7 + 1) & 0xff for i in range(4096)) * (size // 4096))
+        before = os.stat(img).st_blocks
+        extra = self.ahci_drives([img])
+        if self.emu == "blkemu":
+            extra = extra + ["--stats"]
+        b, bad = self.shell_boot("ahci-trim-flush", extra,
+                                 "dd if=/dev/zero of=/dev/sda bs=4096 count=1 conv=fsync 2>/dev/null; "
+                                 "blkdiscard -o 1048576 -l 16777216 /dev/sda && echo TRIM-OK")
+        after = os.stat(img).st_blocks
+        if not b.find(r"^TRIM-OK$"):
+            bad.append("blkdiscard failed in the guest")
+        if not after < before:
+            bad.append(f"host file allocation {before * 512} -> {after * 512} bytes: did not shrink")
+        detail = f"host allocation {before * 512 >> 20} MiB -> {after * 512 >> 20} MiB"
+        if self.emu == "blkemu":
+            _, m = b.first(r"ahci\.p0 .*fdatasync (\d+)")
+            if m is None or int(m.group(1)) < 1:
+                bad.append(f"fdatasync count {m.group(1) if m else '?'}, want >= 1")
+            else:
+                detail += f", {m.group(1)} flushes reached fdatasync"
+        self.result("ahci-trim-flush", not bad, "; ".join(bad) or detail, b)
+
+    def t_ahci_six(self):
+        """Six disks on one controller: the guest sees sda..sdf."""
+        paths = [self.scratch_copy(size=4 << 20) for _ in range(6)]
+        b, bad = self.shell_boot("ahci-six-disks", self.ahci_drives(paths),
+                                 "echo DISKS=$(ls -d /sys/block/sd* | wc -l)")
+        _, m = b.first(r"^DISKS=(\d+)")
+        if m is None or m.group(1) != "6":
+            bad.append(f"guest sees {m.group(1) if m else '?'} sd disks, want 6")
+        self.result("ahci-six-disks", not bad, "; ".join(bad) or "sda..sdf all present", b)
+
+    def t_ahci_readonly(self):
+        """A readonly=on AHCI disk: the guest's write fails (ABRT), the host
+        file stays byte-identical."""
+        data = bytes((i * 131 + 7) & 0xff for i in range(1 << 20))
+        img = self.scratch_copy(data=data)
+        opts = ",readonly=on"
+        if self.emu == "qemu":
+            return self.skip("ahci-readonly", "blkemu's readonly=on spelling")
+        fio = "--name=w --filename=/dev/sda --rw=write --bs=4k --size=64k --direct=1"
+        b = self.boot(1, "fio", extra=self.ahci_drives([img], opts),
+                      append=f'blkemu.fio="{fio}"')
+        bad, _ = self.check_booted("ahci-readonly", b)
+        with open(img, "rb") as f:
+            if f.read() != data:
+                bad.append("the host file changed")
+        if b.find(r"BLKEMU-JOB-DONE rc=0"):
+            bad.append("the guest's write succeeded")
+        self.result("ahci-readonly", not bad, "; ".join(bad) or
+                    "guest write aborted, host file byte-identical", b)
+
     def tests(self):
         return [
             ("boot-smp1", lambda: self.t_boot(1)),
@@ -465,6 +573,19 @@ class Harness:
              lambda: self.t_virtio_verify(",aio=native,cache=writeback")),
             ("virtio-verify-threads", lambda: self.t_virtio_verify(",aio=threads")),
             ("virtio-readonly", self.t_virtio_readonly),
+            ("ahci-verify", lambda: self.t_ahci_verify("")),
+            ("ahci-verify-io_uring-writeback",
+             lambda: self.t_ahci_verify(",aio=io_uring,cache=writeback")),
+            ("ahci-verify-native-none", lambda: self.t_ahci_verify(",aio=native,cache=none")),
+            ("ahci-verify-native-writeback",
+             lambda: self.t_ahci_verify(",aio=native,cache=writeback")),
+            ("ahci-verify-threads-none", lambda: self.t_ahci_verify(",aio=threads,cache=none")),
+            ("ahci-verify-threads-writeback",
+             lambda: self.t_ahci_verify(",aio=threads,cache=writeback")),
+            ("ahci-ncq", self.t_ahci_ncq),
+            ("ahci-trim-flush", self.t_ahci_trim_flush),
+            ("ahci-six-disks", self.t_ahci_six),
+            ("ahci-readonly", self.t_ahci_readonly),
         ]
 
 

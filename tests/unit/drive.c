@@ -1,8 +1,8 @@
 /*
  * tests/unit/drive.c — `-drive` and `-object iothread` parsing: defaults,
  * every key, QEMU's ",," escape, and one clear error for each bad input
- * (unknown key, bad value, repeated key, missing file, if=ahci, a format
- * other than raw).
+ * (unknown key, bad value, repeated key, missing file, a format other
+ * than raw, options that do not fit the interface); if=ahci with port=N.
  */
 #include <criterion/criterion.h>
 #include <string.h>
@@ -66,6 +66,21 @@ Test(drive, every_key)
     drive_opts_free(&d);
 }
 
+Test(drive, ahci_with_port)
+{
+    parse_ok("file=a.img,if=ahci,port=5,aio=native,cache=writeback,"
+             "serial=S1,iothread=io0,readonly=on");
+    cr_assert_eq(d.iface, DRIVE_IF_AHCI);
+    cr_assert_eq(d.port, 5);
+    cr_assert_eq(d.blk.aio, BLK_AIO_NATIVE);
+    cr_assert(d.blk.readonly);
+    cr_assert_str_eq(d.serial, "S1");
+    drive_opts_free(&d);
+    parse_ok("file=a.img,if=ahci");
+    cr_assert_eq(d.port, -1);
+    drive_opts_free(&d);
+}
+
 Test(drive, double_comma_is_a_literal_comma)
 {
     parse_ok("file=a,,b.img,cache=writeback");
@@ -79,7 +94,13 @@ Test(drive, bad_inputs_each_one_clear_line)
     parse_bad("file=a,bogus=1", "unknown option 'bogus'");
     parse_bad("if=virtio", "file=PATH is missing");
     parse_bad("file=", "empty file name");
-    parse_bad("file=a,if=ahci", "AHCI controller is not implemented");
+    parse_bad("file=a,if=ide", "if=ahci");
+    parse_bad("file=a,if=ahci,port=6", "expected 0..5");
+    parse_bad("file=a,if=ahci,port=x", "expected 0..5");
+    parse_bad("file=a,port=1", "applies to if=ahci only");
+    parse_bad("file=a,if=ahci,num-queues=2", "virtio only");
+    parse_bad("file=a,if=ahci,iothread=a:b", "one iothread per AHCI port");
+    parse_bad("file=a,if=ahci,port=1,port=2", "given twice");
     parse_bad("file=a,if=scsi", "unknown interface");
     parse_bad("file=a,format=qcow2", "unsupported image format");
     parse_bad("file=a,aio=posix", "expected io_uring, native or threads");
