@@ -54,6 +54,9 @@ def parse_args(argv):
     ap.add_argument("--reps", type=int, default=None, help="repetitions per cell (default 3)")
     ap.add_argument("--runtime", type=float, default=None,
                     help="seconds per time-based fio job (default 10)")
+    ap.add_argument("--cpu-reps", type=int, default=None,
+                    help="run the guest CPU job in the first N reps only (default: every rep; "
+                         "--quick: 1) — it is the slowest part of a guest run")
     ap.add_argument("--setups", default="host,qemu,blkemu",
                     help="comma-separated subset of host,qemu,blkemu (default all three)")
     ap.add_argument("--boot-smp", default=None,
@@ -71,7 +74,8 @@ def parse_args(argv):
                          "with --quick, OUT/performance.md; 'none' to skip)")
     ap.add_argument("--quick", action="store_true",
                     help="the reduced matrix of `make bench-quick`: virtio only, 2 reps, "
-                         "2 s jobs, no boot-time table (explicit options still win)")
+                         "2 s jobs, the CPU job once, no boot-time table (explicit options "
+                         "still win)")
     ap.add_argument("--no-deps", action="store_true", help="do not run scripts/deps.sh")
     ap.add_argument("--no-build", action="store_true",
                     help="do not run make or scripts/guest-kit.sh (use what is built)")
@@ -82,6 +86,8 @@ def parse_args(argv):
         args.reps = 2 if quick else 3
     if args.runtime is None:
         args.runtime = 2.0 if quick else 10.0
+    if args.cpu_reps is None:
+        args.cpu_reps = 1 if quick else args.reps
     if args.boot_smp is None:
         args.boot_smp = "none" if quick else "1,2,4"
     if quick and "--device" not in " ".join(argv):

@@ -73,12 +73,14 @@ def markdown(results):
     head, rows = boot_rows(results, dash=True)
     if head and rows:
         out += ["", "Job `uname`, no disk, per `-smp`:", "", md_table(head, rows), ""]
-    boot_cells = []
+    boot_cells, boot_head = [], None
     for dev in results["devices"]:
-        h, r, _ = device_rows(results, dev, dash=True)
-        boot_cells.append([DEVICE_TITLE[dev]] + r[0][3:])
-        boot_head = ["with the disk on"] + h[3:]
-    if boot_cells:
+        h, r, present = device_rows(results, dev, dash=True)
+        # The boot row without the host's columns (the host does not boot).
+        keep = [i for i, name in enumerate(h) if i >= 3 and "host" not in name]
+        boot_cells.append([DEVICE_TITLE[dev]] + [r[0][i] for i in keep])
+        boot_head = ["with the disk on"] + [h[i] for i in keep]
+    if boot_cells and len(boot_head) > 1:
         out += ["", f"In the I/O runs below (`-smp {o['smp']}`, the bench disk attached):", "",
                 md_table(boot_head, boot_cells), ""]
 
@@ -100,7 +102,7 @@ def markdown(results):
         for smp, cell in info["smp"].items():
             if smp == str(o["boot_smp"][0]) and cell.get("argv"):
                 out += [f"- {kind} boot table (`-smp {smp}`):", "", "  ```sh",
-                        "  " + " ".join(cell["argv"]), "  ```", ""]
+                        "  " + cell["argv"], "  ```", ""]
 
     if results["errors"]:
         out += ["## Errors", ""]

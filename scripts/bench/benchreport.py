@@ -36,6 +36,8 @@ def assemble(args, command, machine, env, setups, matrix, boot, elapsed):
                 errors.append(dict(e, setup=s.name))
         for key in applicable(s):
             errs = [e for e in got["errors"] if e["metric"] == key]
+            if not errs and not got["values"].get(key):
+                continue        # not measured (e.g. --cpu-reps 0)
             st = stats(got["values"].get(key, []))
             cells[s.name][key] = {"values": got["values"].get(key, []), "stats": st,
                                   "errors": [f"rep {e['rep']}: {e['error']}" for e in errs]}
@@ -68,8 +70,7 @@ def assemble(args, command, machine, env, setups, matrix, boot, elapsed):
         "metrics": [{"key": k, "label": lab, "unit": u, "better": b} for k, lab, u, b in METRICS],
         "setups": [{"name": s.name, "kind": s.kind, "device": s.device, "label": s.label,
                     "available": s.available, "reason": s.reason,
-                    "command": s.example if isinstance(s.example, str) else
-                    (" ".join(s.example) if s.example else None)} for s in setups],
+                    "command": s.example} for s in setups],
         "devices": devices,
         "cells": cells,
         "ratios": ratios,
@@ -106,13 +107,17 @@ def cell_text(results, name, key, dash):
     c = results["cells"][name].get(key)
     if c is None:
         return "—" if dash else "-"
-    st = c["stats"]
+    return stat_text(c["stats"], c["errors"], dash)
+
+
+def stat_text(st, errors, dash):
+    """median (min–max), just the value for one run, ERR for none; !N failures."""
     if st is None:
         return "ERR"
     sep = "–" if dash else ".."
     text = num(st["median"]) if st["n"] == 1 else \
         f"{num(st['median'])} ({num(st['min'])}{sep}{num(st['max'])})"
-    return text + (f" !{len(c['errors'])}" if c["errors"] else "")
+    return text + (f" !{len(errors)}" if errors else "")
 
 
 def ratio_text(r, dash):
@@ -165,12 +170,7 @@ def boot_rows(results, dash):
             cell = boot[k]["smp"].get(str(smp))
             st = cell["stats"] if cell else None
             sts[k] = st
-            if st is None:
-                row.append("ERR")
-            else:
-                sep = "–" if dash else ".."
-                row.append(f"{num(st['median'])} ({num(st['min'])}{sep}{num(st['max'])})" +
-                           (f" !{len(cell['errors'])}" if cell["errors"] else ""))
+            row.append(stat_text(st, cell["errors"] if cell else [], dash))
         if len(kinds) == 2:
             row.append(ratio_text(ratio(sts.get("blkemu"), sts.get("qemu")), dash))
         rows.append(row)

@@ -8,6 +8,7 @@ import json
 import os
 import platform
 import re
+import shlex
 import shutil
 import subprocess
 import sys
@@ -104,9 +105,11 @@ def prepare(args):
                 why = f"scripts/deps.sh --install {group} failed: {_tail(deps_log, 2)}"
                 env[key] = why
                 log(why)
-    qemu = shutil.which(QEMU)
+    # BENCH_QEMU: another QEMU binary (or, for testing, a missing one).
+    qemu = shutil.which(os.environ.get("BENCH_QEMU", QEMU))
     if qemu is None and not env["qemu_reason"]:
-        env["qemu_reason"] = f"{QEMU} not found (Debian package qemu-system-misc)"
+        env["qemu_reason"] = (f"{os.environ.get('BENCH_QEMU', QEMU)} not found "
+                              "(Debian package qemu-system-misc)")
     env["qemu"] = qemu
     fio = shutil.which("fio")
     if fio is None and not env["host_reason"]:
@@ -359,8 +362,8 @@ def fio_env(args, dev):
 def run_host(args, env):
     run = Run()
     argv = [env["fio"], "--output-format=json", JOBFILE]
-    run.argv = " ".join(f"{k}={v}" for k, v in fio_env(args, env["disk"]).items()) + \
-        " " + " ".join(argv)
+    run.argv = " ".join(f"{k}={shlex.quote(v)}" for k, v in fio_env(args, env["disk"]).items()) \
+        + " " + shlex.join(argv)
     try:
         r = subprocess.run(argv, capture_output=True, text=True, timeout=args.timeout,
                            env=dict(os.environ, **fio_env(args, env["disk"])))
@@ -397,16 +400,19 @@ def fio_json(boot):
 
 def guest_tail(boot, n=30):
     """The console's last lines, without fio's JSON (which is long and says nothing)."""
-    lines, inside = [], False
+    lines, state = [], "out"      # out | notes (fio's messages) | json
     for _, text in boot.lines:
         if "BLKEMU-FIO-JSON-BEGIN" in text:
-            inside = True
+            state = "notes"
             lines.append(text)
         elif "BLKEMU-FIO-JSON-END" in text:
-            inside = False
-            lines.append("    (fio JSON elided)")
+            if state == "json":
+                lines.append("    (fio JSON elided)")
+            state = "out"
             lines.append(text)
-        elif not inside:
+        elif state == "notes" and text.startswith("{"):
+            state = "json"
+        elif state != "json":
             lines.append(text)
     return "\n".join(lines[-n:])
 
@@ -417,7 +423,7 @@ def save_console(args, name, boot):
     d = os.path.join(args.out, "console")
     os.makedirs(d, exist_ok=True)
     with open(os.path.join(d, name + ".log"), "w") as f:
-        f.write("$ " + " ".join(boot.argv) + "\n")
+        f.write("$ " + shlex.join(boot.argv) + "\n")
         for t, text in boot.lines:
             f.write(f"{t:8.2f} {text}\n")
         f.write(f"# exit status {boot.status}, timed out {boot.timed_out}, "
@@ -428,9 +434,10 @@ def run_guest(args, env, setup, rep):
     run = Run()
     dev = "/dev/vda" if setup.device == "virtio" else "/dev/sda"
     fio_vars = " ".join(f"{k}={v}" for k, v in fio_env(args, dev).items())
-    append = f"blkemu.job=cpu,fio blkemu.fio=bench {fio_vars}"
+    jobs = "cpu,fio" if rep <= args.cpu_reps else "fio"
+    append = f"blkemu.job={jobs} blkemu.fio=bench {fio_vars}"
     argv = emulator_argv(args, env, setup.kind, args.smp, append, setup.device)
-    run.argv = argv
+    run.argv = shlex.join(argv)
     boot = Boot(argv, args.timeout)
     save_console(args, f"{setup.name}-rep{rep}", boot)
     t_user, _ = boot.first(r"BLKEMU-USERSPACE-START")
@@ -446,7 +453,7 @@ def run_guest(args, env, setup, rep):
     _, m = boot.first(r"BLKEMU-CPU-SECONDS=([0-9.]+)")
     if m:
         run.values["cpu"] = float(m.group(1))
-    elif t_user is not None:
+    elif t_user is not None and rep <= args.cpu_reps:
         run.errors["cpu"] = "no BLKEMU-CPU-SECONDS"
     try:
         js = fio_json(boot)
@@ -461,6 +468,9 @@ def run_guest(args, env, setup, rep):
         for metrics in SECTIONS.values():
             for mname in metrics:
                 run.errors.setdefault(mname, "no fio result")
+    _, m = boot.first(r"BLKEMU-JOB-DONE rc=(\d+)")
+    if m and m.group(1) != "0":
+        problems.append(f"guest jobs ended with status {m.group(1)}")
     if problems:
         run.errors["*"] = "; ".join(problems)
     if run.errors:
@@ -495,7 +505,7 @@ def run_matrix(args, env, setups):
             if "*" in run.errors:
                 # A failed run fails every cell it produced nothing for.
                 for k in applicable(s):
-                    if k not in run.values:
+                    if k not in run.values and (k != "cpu" or rep <= args.cpu_reps):
                         run.errors.setdefault(k, run.errors["*"])
             cell = out[s.name]
             for k, v in run.values.items():
@@ -535,7 +545,7 @@ def run_boot_table(args, env, setups):
                 t, _ = boot.first(r"BLKEMU-USERSPACE-START")
                 _, m = boot.first(r"BLKEMU-NPROC=(\d+)")
                 cell = out[kind]["smp"].setdefault(str(smp), {"values": [], "errors": [],
-                                                              "argv": argv})
+                                                              "argv": shlex.join(argv)})
                 bad = []
                 if boot.timed_out or boot.status != 0:
                     bad.append("timed out" if boot.timed_out else f"exit status {boot.status}")
