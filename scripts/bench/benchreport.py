@@ -124,6 +124,8 @@ def ratio_text(r, dash):
     if r is None:
         return "—" if dash else "-"
     sep = "–" if dash else ".."
+    if r["lo"] == r["hi"]:
+        return f"{r['median']:.2f}"       # one run each: no spread to show
     return f"{r['median']:.2f} ({r['lo']:.2f}{sep}{r['hi']:.2f})"
 
 

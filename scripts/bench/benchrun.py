@@ -214,8 +214,8 @@ def machine_info(args, env):
     except OSError:
         pass
     disk_dir = os.path.dirname(env["disk"])
-    fs = first_line(["findmnt", "-n", "-o", "FSTYPE,SOURCE,TARGET", "-T", disk_dir]) or \
-        first_line(["stat", "-f", "-c", "%T", disk_dir])
+    fs = first_line(["findmnt", "-n", "-o", "FSTYPE,SOURCE,TARGET", "-T", disk_dir])
+    fs = " ".join(fs.split()) if fs else first_line(["stat", "-f", "-c", "%T", disk_dir])
     mem = None
     try:
         for line in open("/proc/meminfo"):
@@ -355,7 +355,8 @@ def parse_fio(js, run):
 
 
 def fio_env(args, dev):
-    return {"BENCH_DEV": dev, "BENCH_RUNTIME": f"{args.runtime:g}",
+    # In milliseconds: fio reads a bare "1.5" as 1 (seconds).
+    return {"BENCH_DEV": dev, "BENCH_RUNTIME": f"{round(args.runtime * 1000)}ms",
             "BENCH_ENGINE": args.fio_engine}
 
 
