@@ -27,7 +27,6 @@ console tail; the run goes on and the exit status is 1 at the end.
 import argparse
 import os
 import shlex
-import subprocess
 import sys
 import time
 
@@ -65,6 +64,9 @@ def parse_args(argv):
     ap.add_argument("--smp", type=int, default=2, help="harts for the I/O matrix (default 2)")
     ap.add_argument("--mem", default="1G", help="guest RAM (default 1G)")
     ap.add_argument("--size", default="1G", help="backing file size (default 1G)")
+    ap.add_argument("--disk", default=None,
+                    help="the raw backing file (default BUILD/bench/disk.img; created if "
+                         "missing, reused while its size matches)")
     ap.add_argument("--timeout", type=float, default=None,
                     help="seconds one guest run may take (default from the runtime)")
     ap.add_argument("--out", default=None,
@@ -99,6 +101,8 @@ def parse_args(argv):
         args.doc = os.path.join(args.out, "performance.md") if quick \
             else os.path.join("docs", "performance.md")
     args.build = build
+    if args.disk is None:
+        args.disk = os.path.join(build, "bench", "disk.img")
     args.setups = [s.strip() for s in args.setups.split(",") if s.strip()]
     bad = [s for s in args.setups if s not in ("host", "qemu", "blkemu")]
     if bad:

@@ -168,11 +168,11 @@ def _size(text):
 
 
 def backing_file(args):
-    """BUILD/bench/disk.img (for every setup and for --quick alike): created
-    once, random bytes (no holes, nothing the host can answer without
-    reading), flushed; reused while its size matches."""
-    os.makedirs(os.path.join(args.build, "bench"), exist_ok=True)
-    path = os.path.join(args.build, "bench", "disk.img")
+    """--disk (BUILD/bench/disk.img; for every setup and for --quick alike):
+    created once, random bytes (no holes, nothing the host can answer
+    without reading), flushed; reused while its size matches."""
+    path = args.disk
+    os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
     stamp = path + ".ok"
     size = _size(args.size)
     if os.path.exists(path) and os.path.exists(stamp) and os.path.getsize(path) == size:
