@@ -32,7 +32,6 @@ import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "scripts", "bench"))
-sys.path.insert(0, os.path.join(ROOT, "tests", "guest"))
 
 import benchreport  # noqa: E402
 import benchrun  # noqa: E402
@@ -140,15 +139,20 @@ def main(argv):
     results = benchreport.assemble(args, command, machine, env, setups, matrix, boot, elapsed)
     print()
     print(benchreport.terminal(results), flush=True)
+    results["interrupted"] = bool(getattr(args, "interrupted", False))
+    if results["interrupted"]:
+        print(f"bench: interrupted: {args.doc} left as it was", flush=True)
+    elif args.doc != "none":
+        benchreport.write_markdown(results, args.doc)
+        print(f"bench: wrote {args.doc}", flush=True)
     path = os.path.join(args.out, "results.json")
     benchreport.write_json(results, path)
     print(f"bench: wrote {path}", flush=True)
-    if args.doc != "none":
-        benchreport.write_markdown(results, args.doc)
-        print(f"bench: wrote {args.doc}", flush=True)
     nerr = results["errors"]
     print(f"bench: {len(nerr)} failed run(s); {elapsed / 60:.1f} min" if nerr
           else f"bench: done in {elapsed / 60:.1f} min", flush=True)
+    if getattr(args, "interrupted", False):
+        return 130
     return 1 if nerr or env.get("fatal") else 0
 
 

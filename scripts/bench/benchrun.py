@@ -1,8 +1,7 @@
 """Running the bench: preparation, the setups, one run of a cell, the matrix.
 
 scripts/bench.py drives it; scripts/bench/benchreport.py turns what it
-returns into tables.  Guest runs use tests/guest/guesttest.py's Boot (the
-console with the host time of every line).
+returns into tables.
 """
 import json
 import os
@@ -10,12 +9,12 @@ import platform
 import re
 import shlex
 import shutil
+import signal
 import subprocess
 import sys
+import threading
 import time
 import zlib
-
-from guesttest import Boot
 
 FW = "/usr/lib/riscv64-linux-gnu/opensbi/generic/fw_dynamic.bin"
 JOBFILE = os.path.join("scripts", "guest", "fio", "bench.fio")
@@ -51,6 +50,56 @@ SECTIONS = {
 
 def log(msg):
     print(f"bench: {msg}", flush=True)
+
+
+class Boot:
+    """One emulator run: every console line with the host time it arrived
+    (seconds since the process started), the exit status, and a kill of the
+    whole process group on timeout or on any exception (Ctrl-C included) —
+    the emulator runs in its own session, so nothing else would stop it."""
+
+    def __init__(self, argv, timeout):
+        self.argv = argv
+        self.lines = []
+        self.status = None
+        self.timed_out = False
+        t0 = time.monotonic()
+        proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                stderr=subprocess.STDOUT, start_new_session=True)
+        reader = threading.Thread(target=self._read, args=(proc, t0), daemon=True)
+        reader.start()
+        try:
+            self.status = proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.timed_out = True
+        finally:
+            if proc.poll() is None:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
+        reader.join(timeout=5)
+        self.elapsed = time.monotonic() - t0
+
+    def _read(self, proc, t0):
+        buf = b""
+        while True:
+            chunk = proc.stdout.read1(4096)
+            if not chunk:
+                break
+            buf += chunk
+            *done, buf = buf.split(b"\n")
+            now = time.monotonic() - t0
+            self.lines += [(now, raw.decode("utf-8", "replace").rstrip("\r")) for raw in done]
+        if buf:
+            self.lines.append((time.monotonic() - t0, buf.decode("utf-8", "replace")))
+
+    def first(self, pattern):
+        """(time, match) of the first line matching the regex, or (None, None)."""
+        rx = re.compile(pattern)
+        for t, text in self.lines:
+            m = rx.search(text)
+            if m:
+                return t, m
+        return None, None
 
 
 class Setup:
@@ -244,9 +293,13 @@ def machine_info(args, env):
 def blkemu_has(env, device):
     """Does build/blkemu accept -drive if=DEVICE?  (--dump-dtb parses the
     whole command line and builds the board, then exits.)"""
-    r = subprocess.run([env["blkemu"], "-M", "virt", "-drive",
-                        f"file={env['disk']},if={device},format=raw",
-                        "--dump-dtb", os.devnull], capture_output=True, text=True, timeout=60)
+    try:
+        r = subprocess.run([env["blkemu"], "-M", "virt", "-drive",
+                            f"file={env['disk']},if={device},format=raw",
+                            "--dump-dtb", os.devnull], capture_output=True, text=True,
+                           timeout=60)
+    except (OSError, subprocess.TimeoutExpired) as e:
+        return False, f"{env['blkemu']} --dump-dtb: {e}"
     return r.returncode == 0, (r.stderr.strip().splitlines() or [f"status {r.returncode}"])[-1]
 
 
@@ -493,41 +546,49 @@ def applicable(setup):
 
 def run_matrix(args, env, setups):
     """reps x setups, interleaved.  Returns {setup: {"values": {metric: [..]},
-    "errors": [{rep, metric, error, tail}]}}."""
+    "errors": [{rep, metric, error, tail}]}}.  Ctrl-C stops the loop and
+    keeps what was measured (args.interrupted)."""
     out = {s.name: {"values": {}, "errors": []} for s in setups}
     live = [s for s in setups if s.available]
-    for rep in range(1, args.reps + 1):
-        for s in live:
-            t0 = time.monotonic()
-            log(f"rep {rep}/{args.reps}: {s.name} ...")
-            run = run_host(args, env) if s.kind == "host" else run_guest(args, env, s, rep)
-            if s.example is None:
-                s.example = run.argv
-            if "*" in run.errors:
-                # A failed run fails every cell it produced nothing for.
-                for k in applicable(s):
-                    if k not in run.values and (k != "cpu" or rep <= args.cpu_reps):
-                        run.errors.setdefault(k, run.errors["*"])
-            cell = out[s.name]
-            for k, v in run.values.items():
-                cell["values"].setdefault(k, []).append(v)
-            for k, msg in run.errors.items():
-                cell["errors"].append({"rep": rep, "metric": k, "error": msg, "tail": run.tail})
-            took = time.monotonic() - t0
-            if run.errors:
-                log(f"rep {rep}/{args.reps}: {s.name} FAILED after {took:.0f} s: " +
-                    "; ".join(f"{k}: {v}" for k, v in run.errors.items()))
-                if run.tail:
-                    print("\n".join("    | " + line for line in run.tail.splitlines()),
-                          flush=True)
-            else:
-                log(f"rep {rep}/{args.reps}: {s.name} done in {took:.0f} s: {_describe(run)}")
+    try:
+        for rep in range(1, args.reps + 1):
+            for s in live:
+                _matrix_cell(args, env, s, rep, out[s.name])
+    except KeyboardInterrupt:
+        args.interrupted = True
+        log("interrupted: reporting what was measured")
     return out
+
+
+def _matrix_cell(args, env, s, rep, cell):
+    t0 = time.monotonic()
+    log(f"rep {rep}/{args.reps}: {s.name} ...")
+    run = run_host(args, env) if s.kind == "host" else run_guest(args, env, s, rep)
+    if s.example is None:
+        s.example = run.argv
+    if "*" in run.errors:
+        # A failed run fails every cell it produced nothing for.
+        for k in applicable(s):
+            if k not in run.values and (k != "cpu" or rep <= args.cpu_reps):
+                run.errors.setdefault(k, run.errors["*"])
+    for k, v in run.values.items():
+        cell["values"].setdefault(k, []).append(v)
+    for k, msg in run.errors.items():
+        cell["errors"].append({"rep": rep, "metric": k, "error": msg, "tail": run.tail})
+    took = time.monotonic() - t0
+    if run.errors:
+        log(f"rep {rep}/{args.reps}: {s.name} FAILED after {took:.0f} s: " +
+            "; ".join(f"{k}: {v}" for k, v in run.errors.items()))
+        if run.tail:
+            print("\n".join("    | " + line for line in run.tail.splitlines()), flush=True)
+    else:
+        log(f"rep {rep}/{args.reps}: {s.name} done in {took:.0f} s: {_describe(run)}")
 
 
 def run_boot_table(args, env, setups):
     """Boot to the first userspace line with job uname and no disk, per -smp,
-    QEMU and blkemu interleaved.  {emu: {smp: {"values": [..], "errors": [..]}}}"""
+    QEMU and blkemu interleaved.  {emu: {"reason": .., "smp": {smp: {"values":
+    [..], "errors": [..], "argv": ..}}}}"""
     out = {}
     emus = []
     for kind in ("qemu", "blkemu"):
@@ -537,30 +598,38 @@ def run_boot_table(args, env, setups):
         out[kind] = {"reason": reason, "smp": {}}
         if not reason:
             emus.append(kind)
-    for smp in args.boot_smp:
-        for rep in range(1, args.reps + 1):
-            for kind in emus:
-                argv = emulator_argv(args, env, kind, smp, "blkemu.job=uname")
-                boot = Boot(argv, min(args.timeout, 180))
-                save_console(args, f"boot-{kind}-smp{smp}-rep{rep}", boot)
-                t, _ = boot.first(r"BLKEMU-USERSPACE-START")
-                _, m = boot.first(r"BLKEMU-NPROC=(\d+)")
-                cell = out[kind]["smp"].setdefault(str(smp), {"values": [], "errors": [],
-                                                              "argv": shlex.join(argv)})
-                bad = []
-                if boot.timed_out or boot.status != 0:
-                    bad.append("timed out" if boot.timed_out else f"exit status {boot.status}")
-                if t is None:
-                    bad.append("no BLKEMU-USERSPACE-START")
-                elif m is None or int(m.group(1)) != smp:
-                    bad.append(f"guest saw {m.group(1) if m else '?'} CPUs, want {smp}")
-                if bad:
-                    cell["errors"].append({"rep": rep, "metric": "boot", "error": "; ".join(bad),
-                                           "tail": guest_tail(boot)})
-                    log(f"boot -smp {smp} rep {rep}: {kind} FAILED: {'; '.join(bad)}")
-                    print("\n".join("    | " + line for line in guest_tail(boot).splitlines()),
-                          flush=True)
-                else:
-                    cell["values"].append(t)
-                    log(f"boot -smp {smp} rep {rep}/{args.reps}: {kind} {t:.2f} s")
+    if getattr(args, "interrupted", False):
+        return out
+    try:
+        for smp in args.boot_smp:
+            for rep in range(1, args.reps + 1):
+                for kind in emus:
+                    _boot_cell(args, env, kind, smp, rep, out[kind]["smp"])
+    except KeyboardInterrupt:
+        args.interrupted = True
+        log("interrupted: reporting what was measured")
     return out
+
+
+def _boot_cell(args, env, kind, smp, rep, cells):
+    argv = emulator_argv(args, env, kind, smp, "blkemu.job=uname")
+    boot = Boot(argv, min(args.timeout, 180))
+    save_console(args, f"boot-{kind}-smp{smp}-rep{rep}", boot)
+    t, _ = boot.first(r"BLKEMU-USERSPACE-START")
+    _, m = boot.first(r"BLKEMU-NPROC=(\d+)")
+    cell = cells.setdefault(str(smp), {"values": [], "errors": [], "argv": shlex.join(argv)})
+    bad = []
+    if boot.timed_out or boot.status != 0:
+        bad.append("timed out" if boot.timed_out else f"exit status {boot.status}")
+    if t is None:
+        bad.append("no BLKEMU-USERSPACE-START")
+    elif m is None or int(m.group(1)) != smp:
+        bad.append(f"guest saw {m.group(1) if m else '?'} CPUs, want {smp}")
+    if bad:
+        cell["errors"].append({"rep": rep, "metric": "boot", "error": "; ".join(bad),
+                               "tail": guest_tail(boot)})
+        log(f"boot -smp {smp} rep {rep}: {kind} FAILED: {'; '.join(bad)}")
+        print("\n".join("    | " + line for line in guest_tail(boot).splitlines()), flush=True)
+    else:
+        cell["values"].append(t)
+        log(f"boot -smp {smp} rep {rep}/{args.reps}: {kind} {t:.2f} s")
