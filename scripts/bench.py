@@ -68,6 +68,8 @@ def parse_args(argv):
                          "missing, reused while its size matches)")
     ap.add_argument("--timeout", type=float, default=None,
                     help="seconds one guest run may take (default from the runtime)")
+    ap.add_argument("--boot-timeout", type=float, default=120,
+                    help="seconds a guest may take to reach userspace (default 120)")
     ap.add_argument("--out", default=None,
                     help="directory for disk.img, results.json and logs (default build/bench)")
     ap.add_argument("--doc", default=None,

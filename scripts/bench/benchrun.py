@@ -58,18 +58,29 @@ class Boot:
     whole process group on timeout or on any exception (Ctrl-C included) —
     the emulator runs in its own session, so nothing else would stop it."""
 
-    def __init__(self, argv, timeout):
+    USERSPACE = "BLKEMU-USERSPACE-START"
+
+    def __init__(self, argv, timeout, boot_timeout=None):
+        """timeout: for the whole run; boot_timeout: for reaching userspace
+        (a guest stuck in early boot is given up on without waiting for the
+        whole run's timeout)."""
         self.argv = argv
         self.lines = []
         self.status = None
         self.timed_out = False
+        self.stuck_in_boot = False
+        self._booted = threading.Event()
         t0 = time.monotonic()
         proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                                 stderr=subprocess.STDOUT, start_new_session=True)
         reader = threading.Thread(target=self._read, args=(proc, t0), daemon=True)
         reader.start()
         try:
-            self.status = proc.wait(timeout=timeout)
+            if boot_timeout is not None and boot_timeout < timeout:
+                if not self._booted.wait(boot_timeout) and proc.poll() is None:
+                    self.stuck_in_boot = True
+                    raise subprocess.TimeoutExpired(argv, boot_timeout)
+            self.status = proc.wait(timeout=max(0.0, timeout - (time.monotonic() - t0)))
         except subprocess.TimeoutExpired:
             self.timed_out = True
         finally:
@@ -88,7 +99,11 @@ class Boot:
             buf += chunk
             *done, buf = buf.split(b"\n")
             now = time.monotonic() - t0
-            self.lines += [(now, raw.decode("utf-8", "replace").rstrip("\r")) for raw in done]
+            for raw in done:
+                text = raw.decode("utf-8", "replace").rstrip("\r")
+                self.lines.append((now, text))
+                if self.USERSPACE in text:
+                    self._booted.set()
         if buf:
             self.lines.append((time.monotonic() - t0, buf.decode("utf-8", "replace")))
 
@@ -492,11 +507,13 @@ def run_guest(args, env, setup, rep):
     append = f"blkemu.job={jobs} blkemu.fio=bench {fio_vars}"
     argv = emulator_argv(args, env, setup.kind, args.smp, append, setup.device)
     run.argv = shlex.join(argv)
-    boot = Boot(argv, args.timeout)
+    boot = Boot(argv, args.timeout, args.boot_timeout)
     save_console(args, f"{setup.name}-rep{rep}", boot)
     t_user, _ = boot.first(r"BLKEMU-USERSPACE-START")
     problems = []
-    if boot.timed_out:
+    if boot.stuck_in_boot:
+        problems.append(f"no userspace within {args.boot_timeout:.0f} s")
+    elif boot.timed_out:
         problems.append(f"no exit within {args.timeout:.0f} s")
     elif boot.status != 0:
         problems.append(f"exit status {boot.status}")
@@ -613,13 +630,15 @@ def run_boot_table(args, env, setups):
 
 def _boot_cell(args, env, kind, smp, rep, cells):
     argv = emulator_argv(args, env, kind, smp, "blkemu.job=uname")
-    boot = Boot(argv, min(args.timeout, 180))
+    boot = Boot(argv, min(args.timeout, args.boot_timeout + 60), args.boot_timeout)
     save_console(args, f"boot-{kind}-smp{smp}-rep{rep}", boot)
     t, _ = boot.first(r"BLKEMU-USERSPACE-START")
     _, m = boot.first(r"BLKEMU-NPROC=(\d+)")
     cell = cells.setdefault(str(smp), {"values": [], "errors": [], "argv": shlex.join(argv)})
     bad = []
-    if boot.timed_out or boot.status != 0:
+    if boot.stuck_in_boot:
+        bad.append(f"no userspace within {args.boot_timeout:.0f} s")
+    elif boot.timed_out or boot.status != 0:
         bad.append("timed out" if boot.timed_out else f"exit status {boot.status}")
     if t is None:
         bad.append("no BLKEMU-USERSPACE-START")
