@@ -35,8 +35,11 @@ enum {
 #define SSTATUS_READ (MSTATUS_SIE | MSTATUS_SPIE | MSTATUS_UBE | MSTATUS_SPP | \
                       MSTATUS_VS | MSTATUS_FS | MSTATUS_XS | MSTATUS_SUM |     \
                       MSTATUS_MXR | MSTATUS_UXL | MSTATUS_SD)
+/* VS is writable although there is no V: priv 1.12 §3.1.6.6 lets it be
+ * read-only zero or not when S-mode exists; QEMU 7.2 keeps it writable
+ * (and counts VS = Dirty in SD), so we do too. */
 #define SSTATUS_WRITE (MSTATUS_SIE | MSTATUS_SPIE | MSTATUS_SPP | MSTATUS_FS | \
-                       MSTATUS_SUM | MSTATUS_MXR)
+                       MSTATUS_VS | MSTATUS_SUM | MSTATUS_MXR)
 #define MSTATUS_WRITE (SSTATUS_WRITE | MSTATUS_MIE | MSTATUS_MPIE |           \
                        MSTATUS_MPP | MSTATUS_MPRV | MSTATUS_TVM | MSTATUS_TW |  \
                        MSTATUS_TSR)
@@ -52,7 +55,8 @@ enum {
 uint64_t csr_mstatus_read(const struct hart *h)
 {
     uint64_t s = h->mstatus;
-    if ((s & MSTATUS_FS) == MSTATUS_FS || (s & MSTATUS_XS) == MSTATUS_XS)
+    if ((s & MSTATUS_FS) == MSTATUS_FS || (s & MSTATUS_XS) == MSTATUS_XS ||
+        (s & MSTATUS_VS) == MSTATUS_VS)
         s |= MSTATUS_SD;
     return s;
 }

@@ -9,7 +9,9 @@
  * snapshot, so the snapshot always holds what the decoded slots were
  * decoded from (except after code bytes shared by two overlapping decoded
  * instructions were changed by another hart — jumping into the middle of
- * an instruction while another hart rewrites it without FENCE.I).
+ * an instruction while another hart rewrites it without FENCE.I). Each slot
+ * knows its offset in the page (`off`); sentinel slots past the end stop
+ * straight-line execution (cpu/exec.h).
  *
  * Coherence. code_map has one byte per RAM page: "this hart holds decoded
  * instructions of it". The TLB never gives such a page a fast write tag, so
@@ -59,13 +61,11 @@ static bool snap_matches_page(const uint8_t *snap, const uint8_t *ram)
 static void dpage_reset(struct hart *h, struct dpage *p, uint64_t pa)
 {
     snap_take_page(p->snap, h->m->ram + (pa - h->m->ram_base));
-    /* len = 0 until decoded: the run loop's straight-line guess
-     * (pc + len) can then never match for a slot that was not decoded
-     * (e.g. one that runs page-straddling code uncached). */
-    for (unsigned i = 0; i < DPAGE_INSNS; i++) {
-        p->insn[i].fn = insn_decode_stub;
-        p->insn[i].len = 0;
-    }
+    for (unsigned i = 0; i < DPAGE_SLOTS; i++)
+        p->insn[i] = (struct dinsn){
+            .run = i < DPAGE_INSNS ? insn_decode_stub : ex_stop,
+            .off = (uint16_t)(2 * i),
+        };
 }
 
 struct dpage *dcache_page(struct hart *h, uint64_t pa)
@@ -117,7 +117,7 @@ void dcache_store(struct hart *h, uint64_t pa, unsigned size)
     struct dpage *p = h->dcache[slot];
     /* Keep the snapshot equal to RAM for the bytes this hart wrote, and
      * reset the slots whose instruction overlaps [pa, pa+size): a 4-byte
-     * one may start 2 bytes before. Only fn is reset, so a handler still
+     * one may start 2 bytes before. Only `run` is reset, so a handler still
      * running from one of these slots keeps reading valid fields. */
     unsigned off = (unsigned)(pa & 0xfff);
     if (size > PAGE_SIZE - off)
@@ -128,7 +128,7 @@ void dcache_store(struct hart *h, uint64_t pa, unsigned size)
     if (last >= DPAGE_INSNS)
         last = DPAGE_INSNS - 1;
     for (unsigned i = first; i <= last; i++)
-        p->insn[i].fn = insn_decode_stub;
+        p->insn[i].run = insn_decode_stub;
 }
 
 void dcache_free(struct hart *h)

@@ -34,28 +34,28 @@ static int32_t imm_j(uint32_t r)
 }
 
 /* funct3-indexed tables (NULL = illegal). */
-static const insn_fn tab_load[8] = {
+static const exec_fn tab_load[8] = {
     ex_lb, ex_lh, ex_lw, ex_ld, ex_lbu, ex_lhu, ex_lwu, NULL,
 };
-static const insn_fn tab_store[8] = { ex_sb, ex_sh, ex_sw, ex_sd };
-static const insn_fn tab_branch[8] = {
+static const exec_fn tab_store[8] = { ex_sb, ex_sh, ex_sw, ex_sd };
+static const exec_fn tab_branch[8] = {
     ex_beq, ex_bne, NULL, NULL, ex_blt, ex_bge, ex_bltu, ex_bgeu,
 };
-static const insn_fn tab_op_imm[8] = {
+static const exec_fn tab_op_imm[8] = {
     ex_addi, NULL /* slli */, ex_slti, ex_sltiu, ex_xori, NULL /* sr[al]i */,
     ex_ori, ex_andi,
 };
 /* OP: funct7 = 0000000, 0100000, 0000001 (M). */
-static const insn_fn tab_op[8] = {
+static const exec_fn tab_op[8] = {
     ex_add, ex_sll, ex_slt, ex_sltu, ex_xor, ex_srl, ex_or, ex_and,
 };
-static const insn_fn tab_op_alt[8] = { [0] = ex_sub, [5] = ex_sra };
-static const insn_fn tab_op_mul[8] = {
+static const exec_fn tab_op_alt[8] = { [0] = ex_sub, [5] = ex_sra };
+static const exec_fn tab_op_mul[8] = {
     ex_mul, ex_mulh, ex_mulhsu, ex_mulhu, ex_div, ex_divu, ex_rem, ex_remu,
 };
-static const insn_fn tab_op32[8] = { [0] = ex_addw, [1] = ex_sllw, [5] = ex_srlw };
-static const insn_fn tab_op32_alt[8] = { [0] = ex_subw, [5] = ex_sraw };
-static const insn_fn tab_op32_mul[8] = {
+static const exec_fn tab_op32[8] = { [0] = ex_addw, [1] = ex_sllw, [5] = ex_srlw };
+static const exec_fn tab_op32_alt[8] = { [0] = ex_subw, [5] = ex_sraw };
+static const exec_fn tab_op32_mul[8] = {
     [0] = ex_mulw, [4] = ex_divw, [5] = ex_divuw, [6] = ex_remw, [7] = ex_remuw,
 };
 static const insn_fn tab_csr[8] = {
@@ -75,7 +75,7 @@ static const insn_fn tab_amo_d[32] = {
     [0x18] = ex_amominu_d, [0x1c] = ex_amomaxu_d,
 };
 
-static insn_fn dec_op_imm(uint32_t r, struct dinsn *d)
+static exec_fn dec_op_imm(uint32_t r, struct dinsn *d)
 {
     unsigned f3 = FUNCT3(r), f6 = r >> 26;
     d->imm = imm_i(r);
@@ -90,7 +90,7 @@ static insn_fn dec_op_imm(uint32_t r, struct dinsn *d)
     return tab_op_imm[f3];
 }
 
-static insn_fn dec_op_imm_32(uint32_t r, struct dinsn *d)
+static exec_fn dec_op_imm_32(uint32_t r, struct dinsn *d)
 {
     unsigned f3 = FUNCT3(r), f7 = FUNCT7(r);
     d->imm = imm_i(r);
@@ -104,8 +104,8 @@ static insn_fn dec_op_imm_32(uint32_t r, struct dinsn *d)
     return NULL;
 }
 
-static insn_fn dec_op(uint32_t r, const insn_fn base[8], const insn_fn alt[8],
-                      const insn_fn mul[8])
+static exec_fn dec_op(uint32_t r, const exec_fn base[8], const exec_fn alt[8],
+                      const exec_fn mul[8])
 {
     switch (FUNCT7(r)) {
     case 0x00: return base[FUNCT3(r)];
@@ -115,20 +115,27 @@ static insn_fn dec_op(uint32_t r, const insn_fn base[8], const insn_fn alt[8],
     }
 }
 
-static insn_fn dec_amo(uint32_t r)
+/* A plain handler (insn_fn): run through ex_plain. */
+static exec_fn plain(struct dinsn *d, insn_fn fn)
+{
+    d->fn = fn;
+    return fn ? ex_plain : NULL;
+}
+
+static exec_fn dec_amo(uint32_t r, struct dinsn *d)
 {
     unsigned f5 = r >> 27;
     if (f5 == 0x02 && RS2(r) != 0)  /* LR has rs2 = 0 */
         return NULL;
     if (FUNCT3(r) == 2)
-        return tab_amo_w[f5];
+        return plain(d, tab_amo_w[f5]);
     if (FUNCT3(r) == 3)
-        return tab_amo_d[f5];
+        return plain(d, tab_amo_d[f5]);
     return NULL;
 }
 
 /* SYSTEM with funct3 = 0: exact encodings (priv spec ch. 9 listing). */
-static insn_fn dec_system(uint32_t r, struct dinsn *d)
+static insn_fn dec_system_fn(uint32_t r, struct dinsn *d)
 {
     unsigned f3 = FUNCT3(r);
     if (f3 != 0) {
@@ -147,28 +154,33 @@ static insn_fn dec_system(uint32_t r, struct dinsn *d)
     return NULL;
 }
 
-static insn_fn dec_misc_mem(uint32_t r, struct dinsn *d)
+static exec_fn dec_system(uint32_t r, struct dinsn *d)
+{
+    return plain(d, dec_system_fn(r, d));
+}
+
+static exec_fn dec_misc_mem(uint32_t r, struct dinsn *d)
 {
     /* Like QEMU, the unused fields of FENCE and FENCE.I are ignored. */
     d->imm = (int32_t)((r >> 20) & 0xff);   /* pred:succ */
     switch (FUNCT3(r)) {
     case 0: return ex_fence;
-    case 1: return ex_fence_i;
+    case 1: return plain(d, ex_fence_i);
     default: return NULL;
     }
 }
 
-static insn_fn dec_fp_mem(uint32_t r, struct dinsn *d, bool store)
+static exec_fn dec_fp_mem(uint32_t r, struct dinsn *d, bool store)
 {
     d->imm = store ? imm_s(r) : imm_i(r);
     switch (FUNCT3(r)) {
-    case 2: return store ? ex_fsw : ex_flw;
-    case 3: return store ? ex_fsd : ex_fld;
+    case 2: return plain(d, store ? ex_fsw : ex_flw);
+    case 3: return plain(d, store ? ex_fsd : ex_fld);
     default: return NULL;
     }
 }
 
-static insn_fn decode_base(uint32_t r, struct dinsn *d)
+static exec_fn decode_base(uint32_t r, struct dinsn *d)
 {
     switch (r & 0x7f) {
     case 0x03: d->imm = imm_i(r); return tab_load[FUNCT3(r)];
@@ -179,12 +191,12 @@ static insn_fn decode_base(uint32_t r, struct dinsn *d)
     case 0x1b: return dec_op_imm_32(r, d);
     case 0x23: d->imm = imm_s(r); return tab_store[FUNCT3(r)];
     case 0x27: return dec_fp_mem(r, d, true);
-    case 0x2f: return dec_amo(r);
+    case 0x2f: return dec_amo(r, d);
     case 0x33: return dec_op(r, tab_op, tab_op_alt, tab_op_mul);
     case 0x37: d->imm = (int32_t)(r & 0xfffff000); return ex_lui;
     case 0x3b: return dec_op(r, tab_op32, tab_op32_alt, tab_op32_mul);
     case 0x43: case 0x47: case 0x4b: case 0x4f: case 0x53:
-        return fpu_decode(r, d) ? d->fn : NULL;
+        return fpu_decode(r, d) ? ex_plain : NULL;
     case 0x63: d->imm = imm_b(r); return tab_branch[FUNCT3(r)];
     case 0x67: d->imm = imm_i(r); return FUNCT3(r) == 0 ? ex_jalr : NULL;
     case 0x6f: d->imm = imm_j(r); return ex_jal;
@@ -193,11 +205,38 @@ static insn_fn decode_base(uint32_t r, struct dinsn *d)
     }
 }
 
-static insn_fn decode32(uint32_t r, struct dinsn *d)
+/* Operand specialisations of the most common forms. */
+static exec_fn specialise(exec_fn fn, struct dinsn *d)
 {
-    insn_fn fn = decode_base(r, d);
+    if (fn == ex_addi) {
+        if (d->rd == 0 && d->rs1 == 0 && d->imm == 0)
+            return ex_nop;
+        if (d->rs1 == 0)
+            return ex_li;
+        if (d->imm == 0)
+            return ex_mv;
+    } else if (fn == ex_add && d->rs1 == 0) {
+        d->rs1 = d->rs2;
+        return ex_mv;
+    }
+    return fn;
+}
+
+static exec_fn decode32(uint32_t r, struct dinsn *d)
+{
+    exec_fn fn = decode_base(r, d);
     if (!fn)
         fn = decode_bitmanip(r, d);
+    return fn ? specialise(fn, d) : NULL;
+}
+
+/* The 2-byte twin of a handler (cpu/exec.h); length-independent handlers
+ * are their own twin. */
+static exec_fn twin_c(exec_fn fn)
+{
+#define TWIN(n) if (fn == ex_##n) return ex_##n##_c;
+    EXEC_C_HANDLERS(TWIN)
+#undef TWIN
     return fn;
 }
 
@@ -205,7 +244,7 @@ void decode_insn(uint32_t raw, struct dinsn *d)
 {
     uint32_t r = raw;
     bool compressed = (raw & 3) != 3;
-    *d = (struct dinsn){ .fn = NULL };
+    *d = (struct dinsn){ .run = NULL };
     if (compressed) {
         raw &= 0xffff;
         r = rvc_expand((uint16_t)raw);
@@ -216,10 +255,18 @@ void decode_insn(uint32_t raw, struct dinsn *d)
     d->rs2 = RS2(r);
     d->rs3 = (uint8_t)(r >> 27);
     d->rm = FUNCT3(r);
-    insn_fn fn = r ? decode32(r, d) : NULL;
+    exec_fn fn = r ? decode32(r, d) : NULL;
     d->raw = raw;
     d->len = compressed ? 2 : 4;
-    d->fn = fn ? fn : ex_illegal;
+    if (!fn) {
+        fn = ex_illegal;
+    } else if (fn != ex_plain) {
+        if (d->rd == 0)
+            d->rd = 32;     /* the sink: x0 stays 0 without a store */
+        if (compressed)
+            fn = twin_c(fn);
+    }
+    d->run = fn;
 }
 
 /* First execution of a decode-cache slot: decode it in place, then run it.
@@ -228,10 +275,10 @@ void decode_insn(uint32_t raw, struct dinsn *d)
  * dcache.c). A 32-bit instruction whose second half lies on the next page
  * depends on two translations, so it is never cached: it runs through the
  * uncached path each time. */
-void insn_decode_stub(struct hart *h, const struct dinsn *d)
+void insn_decode_stub(struct hart *h, const struct dinsn *d, int64_t budget)
 {
     struct dinsn *slot = (struct dinsn *)d;
-    unsigned off = (unsigned)(h->pc & 0xfff);
+    unsigned off = d->off;
     const uint8_t *p = h->fetch_host + off;
     uint8_t b[4];
     b[0] = __atomic_load_n(&p[0], __ATOMIC_RELAXED);
@@ -239,7 +286,8 @@ void insn_decode_stub(struct hart *h, const struct dinsn *d)
     unsigned n = 2;
     if ((b[0] & 3) == 3) {
         if (off == 0xffe) {
-            hart_exec_uncached(h);
+            h->pc = insn_pc(h, d);
+            hart_exec_uncached(h, budget);
             return;
         }
         b[2] = __atomic_load_n(&p[2], __ATOMIC_RELAXED);
@@ -251,5 +299,6 @@ void insn_decode_stub(struct hart *h, const struct dinsn *d)
     if (n == 4)
         raw |= ((uint32_t)b[2] | (uint32_t)b[3] << 8) << 16;
     decode_insn(raw, slot);
-    slot->fn(h, slot);
+    slot->off = (uint16_t)off;
+    slot->run(h, slot, budget);
 }

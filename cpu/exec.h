@@ -64,8 +64,10 @@ uint64_t hart_instret_now(const struct hart *h);
 void hart_fatal(struct hart *h, const char *why, uint64_t cause);
 
 /* Fetch, decode and execute the instruction at h->pc without the decode
- * cache (MMIO code, page-straddling or partly PMP-covered instructions). */
-void hart_exec_uncached(struct hart *h);
+ * cache (MMIO code, page-straddling or partly PMP-covered instructions),
+ * `budget` being what the batch may run after it; stores h->pc and
+ * h->budget back. */
+void hart_exec_uncached(struct hart *h, int64_t budget);
 
 /* Re-evaluate MTIP (and STIP under Sstc) against mtime. */
 void hart_update_timers(struct hart *h);
@@ -116,8 +118,6 @@ unsigned pmp_page_perm(const struct hart *h, uint64_t pa, unsigned priv);
 /* pmpcfg0/2 and pmpaddr0..15 CSRs; false for a CSR that does not exist. */
 bool pmp_csr_read(const struct hart *h, unsigned csr, uint64_t *val);
 bool pmp_csr_write(struct hart *h, unsigned csr, uint64_t val);
-/* Number of entries whose A field is not OFF. */
-unsigned pmp_active_entries(const struct hart *h);
 void pmp_reset(struct hart *h);
 
 /* ---- cpu/csr.c ---- */
@@ -128,16 +128,17 @@ uint64_t csr_mstatus_read(const struct hart *h);
 
 /* ---- cpu/decode.c, cpu/decode_c.c ---- */
 
-/* Decode one instruction (16-bit if raw's low bits are not 11) into d.
- * Encodings we do not implement get a handler raising illegal-instruction. */
+/* Decode one instruction (16-bit if raw's low bits are not 11) into d
+ * (all fields but `off`). Encodings we do not implement get a handler
+ * raising illegal-instruction. */
 void decode_insn(uint32_t raw, struct dinsn *d);
 /* Expand a compressed instruction to its 32-bit equivalent; 0 = illegal. */
 uint32_t rvc_expand(uint16_t c);
 /* Zba/Zbb/Zbc/Zbs encodings of OP, OP-32, OP-IMM, OP-IMM-32 (exec_bit.c);
  * NULL when `r` is none of them. */
-insn_fn decode_bitmanip(uint32_t r, struct dinsn *d);
+exec_fn decode_bitmanip(uint32_t r, struct dinsn *d);
 /* The handler of a not-yet-decoded slot of a decode-cache page. */
-void insn_decode_stub(struct hart *h, const struct dinsn *d);
+void insn_decode_stub(struct hart *h, const struct dinsn *d, int64_t budget);
 
 /* ---- cpu/dcache.c ---- */
 
@@ -210,59 +211,90 @@ static inline bool mem_store(struct hart *h, uint64_t va, unsigned size,
     return mem_store_slow(h, va, size, val);
 }
 
-/* ---- threaded dispatch ---- */
+/* ---- threaded dispatch ----
+ *
+ * The run loop (hart.c) calls the `run` handler of the slot at h->pc with
+ * the budget left after it. A handler keeps pc and budget in registers:
+ * straight-line code goes on to the next slot (d + len/2, a constant in
+ * each handler: every handler that compressed code can reach has a 2-byte
+ * twin, ex_NAME_c) by a tail call, so GCC emits one indirect jump per
+ * instruction and no stack frame. h->pc and h->budget are stale while a
+ * chain runs: a handler that returns stores both (exec_leave), and so does
+ * every slow path before calling anything that may read them (traps, CSR
+ * reads of instret). The pc of a slot is fetch_va + d->off.
+ *
+ * No bounds check is needed: a page has sentinel slots past its end
+ * (ex_stop, returning to the loop with pc = the next page), and a branch
+ * chains only when its target offset lies in the page. Instructions run
+ * uncached execute from h->stop_page, a page of ex_stop slots, so chaining
+ * from them stops at once too. A handler that may change privilege,
+ * translation, interrupt enables or the fetch page is a plain handler
+ * (insn_fn, run through ex_plain), which returns to the loop. */
 
-/* Run the instruction in slot `n` next, straight from the current handler
- * (a tail call: GCC turns it into a jump), when it is in the running
- * decode-cache page and the batch has budget left; otherwise return to the
- * run loop, which finds the next instruction from h->pc. A handler running
- * from a temporary dinsn (uncached path) never chains: `n` is then outside
- * the page array. Handlers that may change privilege, translation or the
- * fetch page must not chain. */
-static inline void hart_chain(struct hart *h, const struct dinsn *n)
+static inline uint64_t insn_pc(const struct hart *h, const struct dinsn *d)
 {
-    h->x[0] = 0;
-    if (likely((uintptr_t)(n - h->fetch_page) < DPAGE_INSNS && h->budget > 0)) {
-        h->budget--;
-        n->fn(h, n);
-    }
+    return h->fetch_va + d->off;
 }
 
-/* Straight-line successor: pc += len, then chain to the next slot. */
-#define EXEC_NEXT(h, d)                                                      \
-    do {                                                                     \
-        unsigned len_ = (d)->len;                                            \
-        (h)->pc += len_;                                                     \
-        hart_chain((h), (d) + (len_ >> 1));                                  \
-    } while (0)
+/* Leave the chain: the run loop continues at pc. */
+static inline void exec_leave(struct hart *h, uint64_t pc, int64_t budget)
+{
+    h->pc = pc;
+    h->budget = budget;
+}
+
+/* Run slot n of the running page next (a sibling call: GCC emits a jump). */
+static inline void exec_goto(struct hart *h, const struct dinsn *n,
+                             int64_t budget)
+{
+    if (likely(budget > 0)) {
+        n->run(h, n, budget - 1);
+        return;
+    }
+    exec_leave(h, insn_pc(h, n), 0);
+}
+
+/* Before a slow path: make h->pc and h->budget true for this instruction. */
+static inline void exec_sync(struct hart *h, const struct dinsn *d,
+                             int64_t budget)
+{
+    h->pc = insn_pc(h, d);
+    h->budget = budget;
+}
+
+/* Define handler NAME in two copies, ex_NAME (4-byte instruction) and
+ * ex_NAME_c (2-byte), from one body that sees the length as the constant L
+ * and ends with NEXT() (or another exit). */
+#define EXEC_ARGS struct hart *h, const struct dinsn *d, int64_t budget
+#define EXEC_DEF2(name)                                                          static inline __attribute__((always_inline)) void                            body_##name(EXEC_ARGS, const unsigned L);                                    void ex_##name(EXEC_ARGS) { body_##name(h, d, budget, 4); }                  void ex_##name##_c(EXEC_ARGS) { body_##name(h, d, budget, 2); }              static inline __attribute__((always_inline)) void                            body_##name(EXEC_ARGS, const unsigned L)
+/* A handler only 4-byte instructions reach. */
+#define EXEC_DEF4(name)                                                          static inline __attribute__((always_inline)) void                            body_##name(EXEC_ARGS, const unsigned L);                                    void ex_##name(EXEC_ARGS) { body_##name(h, d, budget, 4); }                  static inline __attribute__((always_inline)) void                            body_##name(EXEC_ARGS, const unsigned L)
+#define NEXT() exec_goto(h, d + L / 2, budget)
 
 /* ---- the instruction handlers ---- */
 
-#define EXEC_INT_HANDLERS(X)                                                 \
-    X(illegal) X(nop) X(lui) X(auipc) X(jal) X(jalr)                         \
-    X(beq) X(bne) X(blt) X(bge) X(bltu) X(bgeu)                              \
-    X(addi) X(slti) X(sltiu) X(xori) X(ori) X(andi) X(slli) X(srli) X(srai)  \
-    X(add) X(sub) X(sll) X(slt) X(sltu) X(xor) X(srl) X(sra) X(or) X(and)    \
-    X(addiw) X(slliw) X(srliw) X(sraiw)                                      \
-    X(addw) X(subw) X(sllw) X(srlw) X(sraw)                                  \
-    X(mul) X(mulh) X(mulhsu) X(mulhu) X(div) X(divu) X(rem) X(remu)          \
-    X(mulw) X(divw) X(divuw) X(remw) X(remuw)                                \
-    X(fence) X(fence_i) X(ecall) X(ebreak) X(mret) X(sret) X(wfi)            \
-    X(sfence_vma)                                                            \
-    X(csrrw) X(csrrs) X(csrrc) X(csrrwi) X(csrrsi) X(csrrci)
+/* Handlers with a 2-byte twin: what compressed instructions expand to. */
+#define EXEC_C_HANDLERS(X)                                                       X(addi) X(addiw) X(lui) X(slli) X(srli) X(srai) X(andi)                      X(add) X(sub) X(xor) X(or) X(and) X(addw) X(subw)                            X(jal) X(jalr) X(beq) X(bne) X(lw) X(ld) X(sw) X(sd)                         X(li) X(mv) X(nop)
 
-#define EXEC_MEM_HANDLERS(X)                                                 \
-    X(lb) X(lh) X(lw) X(ld) X(lbu) X(lhu) X(lwu)                             \
-    X(sb) X(sh) X(sw) X(sd)                                                  \
-    X(flw) X(fld) X(fsw) X(fsd)                                              \
-    X(lr_w) X(sc_w) X(amoswap_w) X(amoadd_w) X(amoxor_w) X(amoand_w)         \
-    X(amoor_w) X(amomin_w) X(amomax_w) X(amominu_w) X(amomaxu_w)             \
-    X(lr_d) X(sc_d) X(amoswap_d) X(amoadd_d) X(amoxor_d) X(amoand_d)         \
-    X(amoor_d) X(amomin_d) X(amomax_d) X(amominu_d) X(amomaxu_d)
+/* 4-byte only. */
+#define EXEC_4_HANDLERS(X)                                                       X(auipc) X(blt) X(bge) X(bltu) X(bgeu)                                       X(slti) X(sltiu) X(xori) X(ori)                                              X(sll) X(slt) X(sltu) X(srl) X(sra)                                          X(slliw) X(srliw) X(sraiw) X(sllw) X(srlw) X(sraw)                           X(mul) X(mulh) X(mulhsu) X(mulhu) X(div) X(divu) X(rem) X(remu)              X(mulw) X(divw) X(divuw) X(remw) X(remuw)                                    X(fence)                                                                     X(lb) X(lh) X(lbu) X(lhu) X(lwu) X(sb) X(sh)
 
-#define EXEC_DECLARE(n) void ex_##n(struct hart *h, const struct dinsn *d);
-EXEC_INT_HANDLERS(EXEC_DECLARE)
-EXEC_MEM_HANDLERS(EXEC_DECLARE)
-#undef EXEC_DECLARE
+/* Plain handlers (insn_fn), run through ex_plain. */
+#define EXEC_PLAIN_HANDLERS(X)                                                   X(fence_i) X(ecall) X(ebreak) X(mret) X(sret) X(wfi) X(sfence_vma)           X(csrrw) X(csrrs) X(csrrc) X(csrrwi) X(csrrsi) X(csrrci)                     X(flw) X(fld) X(fsw) X(fsd)                                                  X(lr_w) X(sc_w) X(amoswap_w) X(amoadd_w) X(amoxor_w) X(amoand_w)             X(amoor_w) X(amomin_w) X(amomax_w) X(amominu_w) X(amomaxu_w)                 X(lr_d) X(sc_d) X(amoswap_d) X(amoadd_d) X(amoxor_d) X(amoand_d)             X(amoor_d) X(amomin_d) X(amomax_d) X(amominu_d) X(amomaxu_d)
+
+#define EXEC_DECLARE2(n) void ex_##n(EXEC_ARGS); void ex_##n##_c(EXEC_ARGS);
+#define EXEC_DECLARE4(n) void ex_##n(EXEC_ARGS);
+#define EXEC_DECLARE_PLAIN(n) void ex_##n(struct hart *h, const struct dinsn *d);
+EXEC_C_HANDLERS(EXEC_DECLARE2)
+EXEC_4_HANDLERS(EXEC_DECLARE4)
+EXEC_PLAIN_HANDLERS(EXEC_DECLARE_PLAIN)
+#undef EXEC_DECLARE2
+#undef EXEC_DECLARE4
+#undef EXEC_DECLARE_PLAIN
+
+/* Length-independent handlers (either length may use them). */
+void ex_illegal(EXEC_ARGS);     /* illegal-instruction trap */
+void ex_plain(EXEC_ARGS);       /* run d->fn with h->pc and h->budget true */
+void ex_stop(EXEC_ARGS);        /* return to the loop with pc = this slot's */
 
 #endif

@@ -11,21 +11,22 @@
 #define X(r) h->x[d->r]
 #define SEXT32(v) ((uint64_t)(int64_t)(int32_t)(uint32_t)(v))
 
+/* Threaded-dispatch handlers (cpu/exec.h); only 4-byte encodings. */
 #define BIT_REG(name, expr)                                                  \
-    static void ex_##name(struct hart *h, const struct dinsn *d)             \
+    static void ex_##name(EXEC_ARGS)                                         \
     {                                                                        \
         uint64_t a = X(rs1), b = X(rs2);                                     \
         (void)b;                                                             \
         X(rd) = (expr);                                                      \
-        EXEC_NEXT(h, d);                                                     \
+        exec_goto(h, d + 2, budget);                                         \
     }
 #define BIT_IMM(name, expr)                                                  \
-    static void ex_##name(struct hart *h, const struct dinsn *d)             \
+    static void ex_##name(EXEC_ARGS)                                         \
     {                                                                        \
         uint64_t a = X(rs1), b = (uint64_t)d->imm;                           \
         (void)b;                                                             \
         X(rd) = (expr);                                                      \
-        EXEC_NEXT(h, d);                                                     \
+        exec_goto(h, d + 2, budget);                                         \
     }
 
 static uint64_t rol64(uint64_t a, unsigned n)
@@ -118,20 +119,20 @@ BIT_IMM(bseti, a | (1ull << b))
 #define RS2(r)    (((r) >> 20) & 31)
 
 /* OP (0x33), funct7 → funct3 table. */
-static insn_fn dec_op(uint32_t r)
+static exec_fn dec_op(uint32_t r)
 {
     unsigned f3 = FUNCT3(r);
     switch (FUNCT7(r)) {
     case 0x10: {
-        static const insn_fn t[8] = { [2] = ex_sh1add, [4] = ex_sh2add, [6] = ex_sh3add };
+        static const exec_fn t[8] = { [2] = ex_sh1add, [4] = ex_sh2add, [6] = ex_sh3add };
         return t[f3];
     }
     case 0x20: {
-        static const insn_fn t[8] = { [4] = ex_xnor, [6] = ex_orn, [7] = ex_andn };
+        static const exec_fn t[8] = { [4] = ex_xnor, [6] = ex_orn, [7] = ex_andn };
         return t[f3];
     }
     case 0x05: {
-        static const insn_fn t[8] = {
+        static const exec_fn t[8] = {
             [1] = ex_clmul, [2] = ex_clmulr, [3] = ex_clmulh, [4] = ex_min,
             [5] = ex_minu, [6] = ex_max, [7] = ex_maxu,
         };
@@ -146,7 +147,7 @@ static insn_fn dec_op(uint32_t r)
 }
 
 /* OP-32 (0x3b). */
-static insn_fn dec_op32(uint32_t r)
+static exec_fn dec_op32(uint32_t r)
 {
     unsigned f3 = FUNCT3(r);
     switch (FUNCT7(r)) {
@@ -155,7 +156,7 @@ static insn_fn dec_op32(uint32_t r)
             return ex_add_uw;
         return f3 == 4 && RS2(r) == 0 ? ex_zext_h : NULL;
     case 0x10: {
-        static const insn_fn t[8] = {
+        static const exec_fn t[8] = {
             [2] = ex_sh1add_uw, [4] = ex_sh2add_uw, [6] = ex_sh3add_uw,
         };
         return t[f3];
@@ -166,7 +167,7 @@ static insn_fn dec_op32(uint32_t r)
 }
 
 /* OP-IMM (0x13), funct3 1 and 5 beyond the base shifts. */
-static insn_fn dec_op_imm(uint32_t r, struct dinsn *d)
+static exec_fn dec_op_imm(uint32_t r, struct dinsn *d)
 {
     unsigned f6 = r >> 26, f12 = r >> 20;
     d->imm = (int32_t)((r >> 20) & 63);
@@ -192,7 +193,7 @@ static insn_fn dec_op_imm(uint32_t r, struct dinsn *d)
 }
 
 /* OP-IMM-32 (0x1b). */
-static insn_fn dec_op_imm32(uint32_t r, struct dinsn *d)
+static exec_fn dec_op_imm32(uint32_t r, struct dinsn *d)
 {
     unsigned f12 = r >> 20;
     if (FUNCT3(r) == 1) {
@@ -211,7 +212,7 @@ static insn_fn dec_op_imm32(uint32_t r, struct dinsn *d)
     return NULL;
 }
 
-insn_fn decode_bitmanip(uint32_t r, struct dinsn *d)
+exec_fn decode_bitmanip(uint32_t r, struct dinsn *d)
 {
     switch (r & 0x7f) {
     case 0x33: return dec_op(r);

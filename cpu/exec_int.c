@@ -1,87 +1,111 @@
 /*
  * cpu/exec_int.c — handlers for RV64I computation, control transfer and
  * the M extension (unpriv spec ch. 2, 5 and 7), plus the fences.
- * Every handler either advances pc by d->len or jumps; x[0] may be written
- * here: the run loop re-zeroes it after each instruction.
+ * Threaded-dispatch handlers (cpu/exec.h): rd is never x0 here (the
+ * decoder turns it into the sink x[32]).
  */
 #include "cpu/exec.h"
 
 #define X(r) h->x[d->r]
-#define NEXT() EXEC_NEXT(h, d)
 
-void ex_illegal(struct hart *h, const struct dinsn *d)
+void ex_illegal(EXEC_ARGS)
 {
+    exec_sync(h, d, budget);
     hart_illegal(h, d);
 }
 
-void ex_nop(struct hart *h, const struct dinsn *d)
+void ex_plain(EXEC_ARGS)
+{
+    exec_sync(h, d, budget);
+    d->fn(h, d);
+}
+
+void ex_stop(EXEC_ARGS)
+{
+    exec_leave(h, insn_pc(h, d), budget + 1);   /* it ran nothing */
+}
+
+EXEC_DEF2(nop)
 {
     NEXT();
 }
 
-void ex_lui(struct hart *h, const struct dinsn *d)
+EXEC_DEF2(lui)
 {
     X(rd) = (uint64_t)(int64_t)d->imm;
     NEXT();
 }
 
-void ex_auipc(struct hart *h, const struct dinsn *d)
+/* ADDI rd, x0, imm */
+EXEC_DEF2(li)
 {
-    X(rd) = h->pc + (uint64_t)(int64_t)d->imm;
+    X(rd) = (uint64_t)(int64_t)d->imm;
+    NEXT();
+}
+
+/* ADDI rd, rs1, 0 and ADD rd, x0, rs1 (decoded with the source in rs1) */
+EXEC_DEF2(mv)
+{
+    X(rd) = X(rs1);
+    NEXT();
+}
+
+EXEC_DEF4(auipc)
+{
+    X(rd) = insn_pc(h, d) + (uint64_t)(int64_t)d->imm;
     NEXT();
 }
 
 /* A taken jump or branch to `off` bytes away: chain when the target is in
  * the same page (the slot is then d + off/2). */
-static inline void jump_rel(struct hart *h, const struct dinsn *d, int32_t off)
+static inline void jump_rel(struct hart *h, const struct dinsn *d,
+                            int64_t budget, int32_t off)
 {
-    uint64_t pc = h->pc, target = pc + (uint64_t)(int64_t)off;
-    h->pc = target;
-    if (((pc ^ target) & PAGE_MASK) == 0)
-        hart_chain(h, d + off / 2);
+    if (likely((uint32_t)((int32_t)d->off + off) < PAGE_SIZE)) {
+        exec_goto(h, d + off / 2, budget);
+        return;
+    }
+    exec_leave(h, insn_pc(h, d) + (uint64_t)(int64_t)off, budget);
 }
 
-void ex_jal(struct hart *h, const struct dinsn *d)
+EXEC_DEF2(jal)
 {
-    X(rd) = h->pc + d->len;
-    jump_rel(h, d, d->imm);
+    X(rd) = insn_pc(h, d) + L;
+    jump_rel(h, d, budget, d->imm);
 }
 
-void ex_jalr(struct hart *h, const struct dinsn *d)
+EXEC_DEF2(jalr)
 {
     uint64_t target = (X(rs1) + (uint64_t)(int64_t)d->imm) & ~1ull;
-    X(rd) = h->pc + d->len;
-    h->pc = target;
+    uint64_t page = h->fetch_va;
+    X(rd) = page + d->off + L;
+    if (likely((target & PAGE_MASK) == page)) {
+        exec_goto(h, h->fetch_page + ((target & 0xfff) >> 1), budget);
+        return;
+    }
+    exec_leave(h, target, budget);
 }
 
-#define BRANCH(name, cond)                                                   \
-    void ex_##name(struct hart *h, const struct dinsn *d)                    \
-    {                                                                        \
-        uint64_t a = X(rs1), b = X(rs2);                                     \
-        if (cond)                                                            \
-            jump_rel(h, d, d->imm);                                          \
-        else                                                                 \
-            NEXT();                                                          \
-    }
-BRANCH(beq, a == b)
-BRANCH(bne, a != b)
-BRANCH(blt, (int64_t)a < (int64_t)b)
-BRANCH(bge, (int64_t)a >= (int64_t)b)
-BRANCH(bltu, a < b)
-BRANCH(bgeu, a >= b)
+#define BRANCH(def, name, cond)                                                  def(name)                                                                    {                                                                                uint64_t a = X(rs1), b = X(rs2);                                             if (cond)                                                                        jump_rel(h, d, budget, d->imm);                                          else                                                                             NEXT();                                                              }
+BRANCH(EXEC_DEF2, beq, a == b)
+BRANCH(EXEC_DEF2, bne, a != b)
+BRANCH(EXEC_DEF4, blt, (int64_t)a < (int64_t)b)
+BRANCH(EXEC_DEF4, bge, (int64_t)a >= (int64_t)b)
+BRANCH(EXEC_DEF4, bltu, a < b)
+BRANCH(EXEC_DEF4, bgeu, a >= b)
 
 /* Register-immediate and register-register ALU operations: `a` is rs1,
  * `b` the immediate or rs2. */
-#define ALU_IMM(name, expr)                                                  \
-    void ex_##name(struct hart *h, const struct dinsn *d)                    \
+#define ALU_IMM(def, name, expr)                                             \
+    def(name)                                                                \
     {                                                                        \
         uint64_t a = X(rs1), b = (uint64_t)(int64_t)d->imm;                  \
         (void)b;                                                             \
         X(rd) = (expr);                                                      \
         NEXT();                                                              \
     }
-#define ALU_REG(name, expr)                                                  \
-    void ex_##name(struct hart *h, const struct dinsn *d)                    \
+#define ALU_REG(def, name, expr)                                             \
+    def(name)                                                                \
     {                                                                        \
         uint64_t a = X(rs1), b = X(rs2);                                     \
         X(rd) = (expr);                                                      \
@@ -89,35 +113,35 @@ BRANCH(bgeu, a >= b)
     }
 #define SEXT32(v) ((uint64_t)(int64_t)(int32_t)(uint32_t)(v))
 
-ALU_IMM(addi, a + b)
-ALU_IMM(slti, (int64_t)a < (int64_t)b)
-ALU_IMM(sltiu, a < b)
-ALU_IMM(xori, a ^ b)
-ALU_IMM(ori, a | b)
-ALU_IMM(andi, a & b)
-ALU_IMM(slli, a << b)
-ALU_IMM(srli, a >> b)
-ALU_IMM(srai, (uint64_t)((int64_t)a >> b))
-ALU_IMM(addiw, SEXT32(a + b))
-ALU_IMM(slliw, SEXT32((uint32_t)a << b))
-ALU_IMM(srliw, SEXT32((uint32_t)a >> b))
-ALU_IMM(sraiw, SEXT32((int32_t)a >> b))
+ALU_IMM(EXEC_DEF2, addi, a + b)
+ALU_IMM(EXEC_DEF4, slti, (int64_t)a < (int64_t)b)
+ALU_IMM(EXEC_DEF4, sltiu, a < b)
+ALU_IMM(EXEC_DEF4, xori, a ^ b)
+ALU_IMM(EXEC_DEF4, ori, a | b)
+ALU_IMM(EXEC_DEF2, andi, a & b)
+ALU_IMM(EXEC_DEF2, slli, a << b)
+ALU_IMM(EXEC_DEF2, srli, a >> b)
+ALU_IMM(EXEC_DEF2, srai, (uint64_t)((int64_t)a >> b))
+ALU_IMM(EXEC_DEF2, addiw, SEXT32(a + b))
+ALU_IMM(EXEC_DEF4, slliw, SEXT32((uint32_t)a << b))
+ALU_IMM(EXEC_DEF4, srliw, SEXT32((uint32_t)a >> b))
+ALU_IMM(EXEC_DEF4, sraiw, SEXT32((int32_t)a >> b))
 
-ALU_REG(add, a + b)
-ALU_REG(sub, a - b)
-ALU_REG(sll, a << (b & 63))
-ALU_REG(slt, (int64_t)a < (int64_t)b)
-ALU_REG(sltu, a < b)
-ALU_REG(xor, a ^ b)
-ALU_REG(srl, a >> (b & 63))
-ALU_REG(sra, (uint64_t)((int64_t)a >> (b & 63)))
-ALU_REG(or, a | b)
-ALU_REG(and, a & b)
-ALU_REG(addw, SEXT32(a + b))
-ALU_REG(subw, SEXT32(a - b))
-ALU_REG(sllw, SEXT32((uint32_t)a << (b & 31)))
-ALU_REG(srlw, SEXT32((uint32_t)a >> (b & 31)))
-ALU_REG(sraw, SEXT32((int32_t)a >> (b & 31)))
+ALU_REG(EXEC_DEF2, add, a + b)
+ALU_REG(EXEC_DEF2, sub, a - b)
+ALU_REG(EXEC_DEF4, sll, a << (b & 63))
+ALU_REG(EXEC_DEF4, slt, (int64_t)a < (int64_t)b)
+ALU_REG(EXEC_DEF4, sltu, a < b)
+ALU_REG(EXEC_DEF2, xor, a ^ b)
+ALU_REG(EXEC_DEF4, srl, a >> (b & 63))
+ALU_REG(EXEC_DEF4, sra, (uint64_t)((int64_t)a >> (b & 63)))
+ALU_REG(EXEC_DEF2, or, a | b)
+ALU_REG(EXEC_DEF2, and, a & b)
+ALU_REG(EXEC_DEF2, addw, SEXT32(a + b))
+ALU_REG(EXEC_DEF2, subw, SEXT32(a - b))
+ALU_REG(EXEC_DEF4, sllw, SEXT32((uint32_t)a << (b & 31)))
+ALU_REG(EXEC_DEF4, srlw, SEXT32((uint32_t)a >> (b & 31)))
+ALU_REG(EXEC_DEF4, sraw, SEXT32((int32_t)a >> (b & 31)))
 
 /* M extension (unpriv spec §7.2): division by zero gives all ones (DIV[U])
  * or the dividend (REM[U]); the signed overflow MIN / -1 gives MIN and 0. */
@@ -157,24 +181,24 @@ static uint64_t rem32(int32_t a, int32_t b)
     return SEXT32(a % b);
 }
 
-ALU_REG(mul, a * b)
-ALU_REG(mulh, (uint64_t)(((__int128)(int64_t)a * (__int128)(int64_t)b) >> 64))
-ALU_REG(mulhsu, (uint64_t)(((__int128)(int64_t)a * (__int128)b) >> 64))
-ALU_REG(mulhu, (uint64_t)(((unsigned __int128)a * b) >> 64))
-ALU_REG(div, div64((int64_t)a, (int64_t)b))
-ALU_REG(divu, b ? a / b : ~0ull)
-ALU_REG(rem, rem64((int64_t)a, (int64_t)b))
-ALU_REG(remu, b ? a % b : a)
-ALU_REG(mulw, SEXT32((uint32_t)a * (uint32_t)b))
-ALU_REG(divw, div32((int32_t)a, (int32_t)b))
-ALU_REG(divuw, (uint32_t)b ? SEXT32((uint32_t)a / (uint32_t)b) : ~0ull)
-ALU_REG(remw, rem32((int32_t)a, (int32_t)b))
-ALU_REG(remuw, (uint32_t)b ? SEXT32((uint32_t)a % (uint32_t)b) : SEXT32(a))
+ALU_REG(EXEC_DEF4, mul, a * b)
+ALU_REG(EXEC_DEF4, mulh, (uint64_t)(((__int128)(int64_t)a * (__int128)(int64_t)b) >> 64))
+ALU_REG(EXEC_DEF4, mulhsu, (uint64_t)(((__int128)(int64_t)a * (__int128)b) >> 64))
+ALU_REG(EXEC_DEF4, mulhu, (uint64_t)(((unsigned __int128)a * b) >> 64))
+ALU_REG(EXEC_DEF4, div, div64((int64_t)a, (int64_t)b))
+ALU_REG(EXEC_DEF4, divu, b ? a / b : ~0ull)
+ALU_REG(EXEC_DEF4, rem, rem64((int64_t)a, (int64_t)b))
+ALU_REG(EXEC_DEF4, remu, b ? a % b : a)
+ALU_REG(EXEC_DEF4, mulw, SEXT32((uint32_t)a * (uint32_t)b))
+ALU_REG(EXEC_DEF4, divw, div32((int32_t)a, (int32_t)b))
+ALU_REG(EXEC_DEF4, divuw, (uint32_t)b ? SEXT32((uint32_t)a / (uint32_t)b) : ~0ull)
+ALU_REG(EXEC_DEF4, remw, rem32((int32_t)a, (int32_t)b))
+ALU_REG(EXEC_DEF4, remuw, (uint32_t)b ? SEXT32((uint32_t)a % (uint32_t)b) : SEXT32(a))
 
 /* FENCE: the host (x86, TSO) only reorders a later load before an earlier
  * store, so only a fence ordering prior writes before later reads needs a
  * host fence. PAUSE (pred=W, succ=0) and other hints are no-ops. */
-void ex_fence(struct hart *h, const struct dinsn *d)
+EXEC_DEF4(fence)
 {
     unsigned pred = ((unsigned)d->imm >> 4) & 0xf, succ = (unsigned)d->imm & 0xf;
     /* bit 0 = W, bit 1 = R, bit 2 = O, bit 3 = I */
@@ -183,8 +207,8 @@ void ex_fence(struct hart *h, const struct dinsn *d)
     NEXT();
 }
 
-/* FENCE.I and SFENCE.VMA invalidate the fetch page: return to the run
- * loop instead of chaining to the (possibly stale) next slot. */
+/* FENCE.I and SFENCE.VMA invalidate the fetch page: plain handlers, which
+ * return to the run loop. */
 void ex_fence_i(struct hart *h, const struct dinsn *d)
 {
     dcache_flush(h);

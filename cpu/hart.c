@@ -35,14 +35,20 @@ struct hart *hart_create(struct machine *m, unsigned hartid)
     for (unsigned i = 0; i < DCACHE_SLOTS; i++)
         h->dcache_tag[i] = TLB_INVALID;
     h->code_map = calloc(h->code_pages ? h->code_pages : 1, 1);
+    h->stop_page = malloc(DPAGE_SLOTS * sizeof *h->stop_page);
+    if (h->stop_page)
+        for (unsigned i = 0; i < DPAGE_SLOTS; i++)
+            h->stop_page[i] = (struct dinsn){ .run = ex_stop,
+                                              .off = (uint16_t)(2 * i) };
     pthread_condattr_t ca;
     pthread_condattr_init(&ca);
     pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-    bool ok = h->code_map && pthread_mutex_init(&h->lock, NULL) == 0 &&
+    bool ok = h->code_map && h->stop_page && pthread_mutex_init(&h->lock, NULL) == 0 &&
               pthread_cond_init(&h->cond, &ca) == 0;
     pthread_condattr_destroy(&ca);
     if (!ok) {
         free(h->code_map);
+        free(h->stop_page);
         free(h);
         return NULL;
     }
@@ -56,6 +62,7 @@ void hart_destroy(struct hart *h)
         return;
     dcache_free(h);
     free(h->code_map);
+    free(h->stop_page);
     pthread_mutex_destroy(&h->lock);
     pthread_cond_destroy(&h->cond);
     free(h);
@@ -146,22 +153,34 @@ static bool fetch16(struct hart *h, uint64_t va, uint16_t *out)
     return true;
 }
 
-void hart_exec_uncached(struct hart *h)
+/* The instruction runs from its slot of the stop page, posing as the
+ * running page for the duration: whatever it chains to is an ex_stop
+ * slot, which returns with h->pc right. */
+void hart_exec_uncached(struct hart *h, int64_t budget)
 {
+    uint64_t pc = h->pc;
     uint16_t lo, hi = 0;
-    struct dinsn d;
-    if (!fetch16(h, h->pc, &lo))
+    h->budget = budget;
+    if (!fetch16(h, pc, &lo))
         return;
-    if ((lo & 3) == 3 && !fetch16(h, h->pc + 2, &hi))
+    if ((lo & 3) == 3 && !fetch16(h, pc + 2, &hi))
         return;
-    decode_insn((uint32_t)lo | (uint32_t)hi << 16, &d);
-    d.fn(h, &d);
+    unsigned off = (unsigned)(pc & 0xfff);
+    struct dinsn *slot = &h->stop_page[off >> 1];
+    decode_insn((uint32_t)lo | (uint32_t)hi << 16, slot);
+    slot->off = (uint16_t)off;
+    h->fetch_va = pc & PAGE_MASK;
+    h->fetch_page = h->stop_page;
+    slot->run(h, slot, budget);
+    *slot = (struct dinsn){ .run = ex_stop, .off = (uint16_t)off };
+    h->fetch_va = TLB_INVALID;
 }
 
 /* Enter the page of h->pc: find its decode-cache page through the fetch
  * TLB. False when the instruction was handled otherwise (trap, or run
- * uncached because the page is not whole executable RAM). */
-static bool hart_enter_page(struct hart *h)
+ * uncached because the page is not whole executable RAM); h->budget is
+ * then what is left after it. */
+static bool hart_enter_page(struct hart *h, int64_t budget)
 {
     uint64_t pc = h->pc, vpage = pc & PAGE_MASK;
     struct tlb_entry *e = &h->tlb[h->fetch_midx][(pc >> 12) & (TLB_SETS - 1)];
@@ -170,17 +189,19 @@ static bool hart_enter_page(struct hart *h)
         uint64_t pa;
         int r = mmu_access(h, pc, 2, ACC_X, h->fetch_midx, &host, &pa);
         if (r != MMU_OK) {
+            h->budget = budget;
             hart_trap(h, (uint64_t)r, pc);
             return false;
         }
         if (e->tag_x != vpage) {
-            hart_exec_uncached(h);
+            hart_exec_uncached(h, budget);
             return false;
         }
     }
     uint8_t *page = (uint8_t *)(uintptr_t)(vpage + e->addend);
     struct dpage *dp = dcache_page(h, (uint64_t)(page - h->m->ram) + h->m->ram_base);
     if (!dp) {
+        h->budget = budget;
         hart_fatal(h, "out of host memory for the decode cache", 0);
         return false;
     }
@@ -191,40 +212,25 @@ static bool hart_enter_page(struct hart *h)
     return true;
 }
 
-/* Run up to n instructions; returns how many ran.
- *
- * Inside a page, the loop does not wait for the handler's store of h->pc
- * to find the next instruction: it assumes straight-line execution (next
- * slot = d + len/2) and only checks afterwards, with well-predicted
- * branches, that the handler did advance pc by len and that the fetch page
- * is still valid (traps, xRET, FENCE.I, SFENCE.VMA and satp writes
- * invalidate it). This takes the pc store-to-load round trip off the
- * critical path of dispatch. */
+/* Run up to n instructions; returns how many ran. Each call of a slot's
+ * handler runs a chain of instructions (cpu/exec.h) and comes back with
+ * h->pc and h->budget stored. */
 static uint64_t hart_run(struct hart *h, int64_t n)
 {
     h->batch_n = n;
     h->budget = n;
     h->budget_cut = 0;
     while (h->budget > 0) {
+        int64_t budget = h->budget - 1;
         uint64_t pc = h->pc;
-        if (unlikely((pc & PAGE_MASK) != h->fetch_va) && !hart_enter_page(h)) {
-            h->budget--;
+        if (unlikely((pc & PAGE_MASK) != h->fetch_va) &&
+            !hart_enter_page(h, budget)) {
             h->x[0] = 0;
             continue;
         }
-        const uint64_t page = h->fetch_va;
         const struct dinsn *d = &h->fetch_page[(pc & 0xfff) >> 1];
-        for (;;) {
-            h->budget--;
-            d->fn(h, d);
-            h->x[0] = 0;
-            unsigned len = d->len;
-            pc += len;
-            if (unlikely(h->pc != pc || ((pc ^ page) & PAGE_MASK) ||
-                         h->fetch_va != page || h->budget <= 0))
-                break;
-            d += len >> 1;
-        }
+        d->run(h, d, budget);
+        h->x[0] = 0;        /* plain handlers may write it */
     }
     uint64_t done = (uint64_t)(n - h->budget_cut);
     __atomic_store_n(&h->instret, h->instret + done, __ATOMIC_RELAXED);

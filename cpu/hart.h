@@ -17,22 +17,29 @@
 struct hart;
 struct dinsn;
 
-/* An instruction handler. It executes `d` on `h` and either advances h->pc
- * (normally by d->len) or takes a trap (hart_trap / hart_illegal), which sets
- * h->pc to the trap vector. A handler that traps writes no register.
- * (The interpreter's own handlers may then also run the next instruction
- * directly — hart_chain() in cpu/exec.h; a handler that just returns is
- * always correct.) */
+/* An instruction handler with the plain contract: it executes `d` on `h`
+ * and either advances h->pc (normally by d->len) or takes a trap
+ * (hart_trap / hart_illegal), which sets h->pc to the trap vector. A handler
+ * that traps writes no register. h->pc is up to date on entry. (The FPU,
+ * CSR and trap handlers are of this kind; cpu/exec.h calls them through
+ * ex_plain.) */
 typedef void (*insn_fn)(struct hart *h, const struct dinsn *d);
 
-/* One pre-decoded instruction (decoded once per guest code page). */
+/* The interpreter's dispatch entry (cpu/exec.h, "threaded dispatch"): `h`,
+ * the slot, and the instructions the batch may still run after this one. */
+typedef void (*exec_fn)(struct hart *h, const struct dinsn *d, int64_t budget);
+
+/* One pre-decoded instruction (decoded once per guest code page); 32
+ * bytes, so a page's slots are indexed with shifts. */
 struct dinsn {
-    insn_fn fn;
+    exec_fn run;        /* dispatch: what the interpreter jumps to */
+    insn_fn fn;         /* plain handler run by ex_plain (FPU, CSR, ...) */
     int32_t imm;        /* sign-extended immediate / CSR number / shamt */
     uint32_t raw;       /* the instruction bits (16-bit ones zero-extended) */
     uint8_t rd, rs1, rs2, rs3;
     uint8_t rm;         /* funct3: rounding mode for FP, width, ... */
     uint8_t len;        /* 2 or 4 */
+    uint16_t off;       /* pc & 0xfff of this slot (set by the cache) */
 };
 
 /* mstatus fields used across cpu/ (priv spec §3.1.6). */
@@ -101,8 +108,11 @@ struct tlb_entry {
 #define DPAGE_INSNS  2048
 #define DCACHE_STALE 1ull
 #define DCACHE_SLOTS 2048
+/* One slot per 2 bytes, plus sentinels past the end (offsets 0x1000 and
+ * 0x1002) that leave the page: straight-line code needs no bounds check. */
+#define DPAGE_SLOTS  (DPAGE_INSNS + 2)
 struct dpage {
-    struct dinsn insn[DPAGE_INSNS];
+    struct dinsn insn[DPAGE_SLOTS];
     uint8_t snap[4096] __attribute__((aligned(8)));
 };
 
@@ -115,7 +125,9 @@ struct pmp_rule {
 #define PMP_ENTRIES 16
 
 struct hart {
-    uint64_t x[32];         /* x[0] is kept 0 */
+    /* x[0] is kept 0; x[32] is a sink: the interpreter's own handlers
+     * are decoded with rd = 32 where the instruction has rd = x0. */
+    uint64_t x[33];
     uint64_t pc;
     unsigned priv;          /* PRV_U / PRV_S / PRV_M */
 
@@ -132,7 +144,9 @@ struct hart {
     /* ---- interpreter state (cpu/ only) ---- */
 
     /* Run loop (cpu/hart.c). */
-    int64_t budget;         /* instructions left in this batch */
+    int64_t budget;         /* instructions left in this batch (while a
+                             * handler runs, its `budget` argument is the
+                             * truth; it is stored back on return) */
     int64_t budget_cut;     /* budget discarded by hart_break() */
     int64_t batch_n;        /* size of the running batch */
     uint64_t instret;       /* instructions executed */
@@ -140,6 +154,8 @@ struct hart {
     struct dinsn *fetch_page;
     uint8_t *fetch_host;    /* host address of that page (guest RAM) */
     uint8_t *fetch_snap;    /* the page's decode snapshot */
+    struct dinsn *stop_page; /* DPAGE_SLOTS "stop here" slots, for
+                              * running one instruction uncached */
     unsigned data_midx;     /* TLB mode index for loads/stores */
     unsigned fetch_midx;    /* TLB mode index for fetch */
     bool wfi;               /* sleeping in WFI */

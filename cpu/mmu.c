@@ -149,6 +149,10 @@ static int mmu_walk(struct hart *h, uint64_t va, enum mmu_acc acc,
                 return fault_page[acc];
             if (pte & (PTE_R | PTE_X))
                 break;
+            /* Non-leaf: D, A, U (§4.3.1) and PBMT (Svpbmt) are reserved
+             * there; the spec leaves their effect open, QEMU 7.2 faults. */
+            if (pte & (PTE_D | PTE_A | PTE_U | PTE_PBMT))
+                return fault_page[acc];
             table = ((pte >> 10) & PTE_PPN_MASK) << 12;
         }
         if (level < 0)

@@ -74,14 +74,6 @@ static void pmp_rebuild(struct hart *h)
     mmu_flush_all(h);
 }
 
-unsigned pmp_active_entries(const struct hart *h)
-{
-    unsigned n = 0;
-    for (unsigned i = 0; i < PMP_ENTRIES; i++)
-        n += (h->pmpcfg[i] & PMP_A) != 0;
-    return n;
-}
-
 bool pmp_check(const struct hart *h, uint64_t pa, uint64_t size,
                enum mmu_acc acc, unsigned priv)
 {

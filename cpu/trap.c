@@ -109,8 +109,10 @@ void ex_ebreak(struct hart *h, const struct dinsn *d)
 }
 
 /* MRET (priv spec §3.3.2): MIE = MPIE, MPIE = 1, MPP = U, and MPRV = 0 when
- * returning below M. Like QEMU 7.2, an mret to S/U with PMP present but no
- * PMP entry active is illegal (the lower mode could access nothing). */
+ * returning below M. With no PMP entry active the mret itself succeeds and
+ * the first S/U fetch fails (§3.7.1: "If no PMP entry matches an S-mode or
+ * U-mode access, but at least one PMP entry is implemented, the access
+ * fails"); QEMU 7.2 raises illegal-instruction on the mret instead. */
 void ex_mret(struct hart *h, const struct dinsn *d)
 {
     if (h->priv != PRV_M) {
@@ -121,10 +123,6 @@ void ex_mret(struct hart *h, const struct dinsn *d)
     unsigned to = (unsigned)GET_FIELD(s, MSTATUS_MPP);
     if (to == 2)
         to = PRV_U;         /* unreachable: MPP is legalized on write */
-    if (to != PRV_M && pmp_active_entries(h) == 0) {
-        hart_illegal(h, d);
-        return;
-    }
     SET_FIELD(s, MSTATUS_MIE, GET_FIELD(s, MSTATUS_MPIE));
     s |= MSTATUS_MPIE;
     SET_FIELD(s, MSTATUS_MPP, PRV_U);
