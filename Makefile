@@ -76,6 +76,18 @@ run: deps
 guest-kit:
 	@scripts/guest-kit.sh
 
+# ---- bench (issue 6) -------------------------------------------------------
+# make bench: blkemu, QEMU 7.2 and the host on the same backing file; writes
+# build/bench/results.json and docs/performance.md. make bench-quick: a
+# reduced matrix in under 5 minutes (build/bench/quick/). More options:
+# make bench BENCH_ARGS="--device virtio --reps 5" (scripts/bench.py --help).
+.PHONY: bench bench-quick
+bench:
+	@BUILD=$(BUILD) BENCH_MAKE_TARGET=bench scripts/bench.py $(BENCH_ARGS)
+bench-quick:
+	@BUILD=$(BUILD) BENCH_MAKE_TARGET=bench-quick scripts/bench.py --quick $(BENCH_ARGS)
+# ---- end bench ---------------------------------------------------------------
+
 install: $(BUILD)/blkemu
 	install -D -m 755 $(BUILD)/blkemu $(DESTDIR)$(PREFIX)/bin/blkemu
 

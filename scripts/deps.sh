@@ -4,7 +4,7 @@
 #   scripts/deps.sh [--install] GROUP...
 #
 # Groups: build (compile blkemu), test (unit tests), guest (build the guest
-# kit), ref (QEMU as a reference). Prints the missing packages; with
+# kit), ref (QEMU as a reference), bench (fio on the host for `make bench`). Prints the missing packages; with
 # --install and as root, installs them with apt-get (running `apt-get update`
 # first). Exit 1 if anything is still missing.
 set -e
@@ -19,6 +19,7 @@ for group in "$@"; do
     test)  pkgs="$pkgs libcriterion-dev python3" ;;
     guest) pkgs="$pkgs gcc-riscv64-linux-gnu libc6-dev-riscv64-cross binutils-riscv64-linux-gnu linux-source-6.1 bc flex bison libssl-dev libelf-dev dpkg-dev cpio e2fsprogs xz-utils make gzip python3" ;;
     ref)   pkgs="$pkgs qemu-system-misc" ;;
+    bench) pkgs="$pkgs fio" ;;
     *) echo "deps.sh: unknown group '$group'" >&2; exit 2 ;;
     esac
 done
