@@ -4,6 +4,7 @@
  * Threaded-dispatch handlers (cpu/exec.h): rd is never x0 here (the
  * decoder turns it into the sink x[32]).
  */
+#include <sched.h>
 #include "cpu/exec.h"
 
 #define X(r) h->x[d->r]
@@ -197,13 +198,18 @@ ALU_REG(EXEC_DEF4, remuw, (uint32_t)b ? SEXT32((uint32_t)a % (uint32_t)b) : SEXT
 
 /* FENCE: the host (x86, TSO) only reorders a later load before an earlier
  * store, so only a fence ordering prior writes before later reads needs a
- * host fence. PAUSE (pred=W, succ=0) and other hints are no-ops. */
+ * host fence. Other hints are no-ops, except PAUSE (Zihintpause: pred=W,
+ * succ=0, rd=rs1=x0), which Linux's cpu_relax() runs in spin loops: it
+ * yields the host thread, so a hart spinning on a lock lets the hart that
+ * holds it run when harts outnumber host cores (-smp 4 on 2 cores). */
 EXEC_DEF4(fence)
 {
     unsigned pred = ((unsigned)d->imm >> 4) & 0xf, succ = (unsigned)d->imm & 0xf;
     /* bit 0 = W, bit 1 = R, bit 2 = O, bit 3 = I */
     if ((pred & 0x5) && (succ & 0xa))
         atomic_thread_fence(memory_order_seq_cst);
+    if (unlikely(d->raw == 0x0100000f))      /* pause */
+        sched_yield();
     NEXT();
 }
 
