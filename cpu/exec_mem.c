@@ -13,10 +13,10 @@
  * misaligned AMO or SC raises store/AMO address-misaligned (6), a
  * misaligned LR load address-misaligned (4); an AMO where nothing is
  * mapped a store/AMO access fault (7), one without permission a store/AMO
- * page fault (15). QEMU 7.2 reports AMO
- * faults as load faults (4/5/13) and lets a misaligned SC without a
- * reservation fail silently: known deviations the differential tests
- * filter (docs/testing-cpu.md). LR records (virtual address, loaded value);
+ * page fault (15). QEMU 7.2 reports AMO faults as load faults (4/5/13) and
+ * lets a misaligned SC without a reservation fail silently: known
+ * deviations the differential tests filter (docs/testing-cpu.md).
+ * LR records (virtual address, loaded value);
  * SC succeeds when the reservation is for that address and a compare-and-
  * swap against the loaded value succeeds. Any SC, trap or xRET clears it.
  */
