@@ -8,14 +8,15 @@
  * for the first part and the second page's first byte for the second part
  * (what QEMU 7.2 reports), always an address within the access.
  *
- * AMOs are host atomics on guest RAM. Their faults are the spec's (priv
- * §3.7, table 3.6): a misaligned AMO or SC raises store/AMO
- * address-misaligned (6), a misaligned LR load address-misaligned (4); an
- * AMO outside RAM (devices included) a store/AMO access fault (7), one
- * without permission a store/AMO page fault (15). QEMU 7.2 reports AMO
- * faults as load faults (4/5/13) and lets a misaligned SC without a
- * reservation fail silently: known deviations the differential tests
- * filter (docs/testing-cpu.md). LR records (virtual address, loaded value);
+ * AMOs are host atomics on guest RAM; on a device, a bus read and write
+ * (amo_device). Their faults are the spec's (priv §3.7, table 3.6): a
+ * misaligned AMO or SC raises store/AMO address-misaligned (6), a
+ * misaligned LR load address-misaligned (4); an AMO where nothing is
+ * mapped a store/AMO access fault (7), one without permission a store/AMO
+ * page fault (15). QEMU 7.2 reports AMO faults as load faults (4/5/13) and
+ * lets a misaligned SC without a reservation fail silently: known
+ * deviations the differential tests filter (docs/testing-cpu.md).
+ * LR records (virtual address, loaded value);
  * SC succeeds when the reservation is for that address and a compare-and-
  * swap against the loaded value succeeds. Any SC, trap or xRET clears it.
  */
@@ -289,12 +290,63 @@ void ex_fsd(struct hart *h, const struct dinsn *d)
 
 /* ---- A extension ---- */
 
-/* Host pointer for an aligned atomic access at va, or NULL after trapping.
+static inline uint64_t amo_sext(uint64_t v, unsigned size)
+{
+    return size == 4 ? (uint64_t)(int64_t)(int32_t)v : v;
+}
+
+/* An LR, SC or AMO on a device (or the boot ROM): QEMU 7.2 performs it as a
+ * bus read and a bus write, and the spec leaves it to the platform whether
+ * an I/O region supports atomics (priv §3.6.3.1), so we do the same. It is
+ * not atomic against other harts' accesses to the device. Completes the
+ * instruction (rd, reservation, pc) or traps. */
+static void amo_device(struct hart *h, const struct dinsn *d, uint64_t va,
+                       uint64_t pa, unsigned size)
+{
+    unsigned f5 = d->raw >> 27;
+    uint64_t mask = size == 8 ? ~0ull : 0xffffffffull;
+    uint64_t old, src = h->x[d->rs2] & mask, nv = src;
+    if (!bus_read(&h->m->bus, pa, size, &old)) {
+        hart_trap(h, f5 == 0x02 ? EXC_LOAD_ACCESS : EXC_STORE_ACCESS, va);
+        return;
+    }
+    old &= mask;
+    int64_t so = (int64_t)amo_sext(old, size), ss = (int64_t)amo_sext(src, size);
+    bool write = true;
+    switch (f5) {
+    case 0x02: write = false; break;                                /* LR */
+    case 0x03: write = old == (h->res_val & mask); break;           /* SC */
+    case 0x00: nv = old + src; break;
+    case 0x04: nv = old ^ src; break;
+    case 0x08: nv = old | src; break;
+    case 0x0c: nv = old & src; break;
+    case 0x10: nv = so < ss ? old : src; break;
+    case 0x14: nv = so > ss ? old : src; break;
+    case 0x18: nv = old < src ? old : src; break;
+    case 0x1c: nv = old > src ? old : src; break;
+    default: break;                                                 /* swap */
+    }
+    if (write && !bus_write(&h->m->bus, pa, size, nv & mask)) {
+        hart_trap(h, EXC_STORE_ACCESS, va);
+        return;
+    }
+    if (f5 == 0x02) {
+        h->res_valid = true;
+        h->res_va = va;
+        h->res_val = old;
+    }
+    h->x[d->rd] = f5 == 0x03 ? !write : amo_sext(old, size);
+    h->pc += d->len;
+}
+
+/* Host pointer for an aligned atomic access at va in RAM, or NULL when the
+ * instruction is done: it trapped, or it was on a device (amo_device).
  * AMOs and SC need write (and read) permission; LR needs read. Their faults
  * are store/AMO faults (priv §3.7, table 3.6; A-extension chapter: a
  * misaligned LR/SC/AMO raises an exception); QEMU 7.2 reports AMOs as
- * loads (4/5), a known deviation (docs/testing-cpu.md). */
-static void *amo_ptr(struct hart *h, uint64_t va, unsigned size, bool lr)
+ * loads (4/5/13), a known deviation (docs/testing-cpu.md). */
+static void *amo_ptr(struct hart *h, const struct dinsn *d, uint64_t va,
+                     unsigned size, bool lr)
 {
     if (va & (size - 1)) {
         hart_trap(h, lr ? EXC_LOAD_MISALIGNED : EXC_STORE_MISALIGNED, va);
@@ -313,12 +365,12 @@ static void *amo_ptr(struct hart *h, uint64_t va, unsigned size, bool lr)
     }
     unsigned priv = h->data_midx == TLB_MODE_M ? PRV_M :
                     h->data_midx == TLB_MODE_U ? PRV_U : PRV_S;
-    if (!host) {
-        hart_trap(h, lr ? EXC_LOAD_ACCESS : EXC_STORE_ACCESS, va);
-        return NULL;
-    }
     if (!lr && !pmp_check(h, pa, size, ACC_R, priv)) {
         hart_trap(h, EXC_STORE_ACCESS, va);
+        return NULL;
+    }
+    if (!host) {
+        amo_device(h, d, va, pa, size);
         return NULL;
     }
     return host;
@@ -336,7 +388,7 @@ static void amo_written(struct hart *h, const void *p, unsigned size)
 
 void ex_lr_w(struct hart *h, const struct dinsn *d)
 {
-    uint32_t *p = amo_ptr(h, ADDR(), 4, true);
+    uint32_t *p = amo_ptr(h, d, ADDR(), 4, true);
     if (!p)
         return;
     uint32_t v = __atomic_load_n(p, __ATOMIC_SEQ_CST);
@@ -349,7 +401,7 @@ void ex_lr_w(struct hart *h, const struct dinsn *d)
 
 void ex_lr_d(struct hart *h, const struct dinsn *d)
 {
-    uint64_t *p = amo_ptr(h, ADDR(), 8, true);
+    uint64_t *p = amo_ptr(h, d, ADDR(), 8, true);
     if (!p)
         return;
     uint64_t v = __atomic_load_n(p, __ATOMIC_SEQ_CST);
@@ -380,7 +432,7 @@ void ex_sc_w(struct hart *h, const struct dinsn *d)
     bool match = h->res_valid && h->res_va == va;
     h->res_valid = false;
     if (match) {
-        uint32_t *p = amo_ptr(h, va, 4, false);
+        uint32_t *p = amo_ptr(h, d, va, 4, false);
         if (!p)
             return;
         uint32_t expect = (uint32_t)h->res_val;
@@ -402,7 +454,7 @@ void ex_sc_d(struct hart *h, const struct dinsn *d)
     bool match = h->res_valid && h->res_va == va;
     h->res_valid = false;
     if (match) {
-        uint64_t *p = amo_ptr(h, va, 8, false);
+        uint64_t *p = amo_ptr(h, d, va, 8, false);
         if (!p)
             return;
         uint64_t expect = h->res_val;
@@ -419,7 +471,7 @@ void ex_sc_d(struct hart *h, const struct dinsn *d)
 #define AMO_FETCH(name, type, stype, op)                                     \
     void ex_##name(struct hart *h, const struct dinsn *d)                    \
     {                                                                        \
-        type *p = amo_ptr(h, ADDR(), sizeof(type), false);                   \
+        type *p = amo_ptr(h, d, ADDR(), sizeof(type), false);                \
         if (!p)                                                              \
             return;                                                          \
         type old = op(p, (type)h->x[d->rs2], __ATOMIC_SEQ_CST);              \
@@ -442,7 +494,7 @@ AMO_FETCH(amoor_d, uint64_t, int64_t, __atomic_fetch_or)
 #define AMO_MINMAX(name, type, stype, cmp, pick_new)                         \
     void ex_##name(struct hart *h, const struct dinsn *d)                    \
     {                                                                        \
-        type *p = amo_ptr(h, ADDR(), sizeof(type), false);                   \
+        type *p = amo_ptr(h, d, ADDR(), sizeof(type), false);                \
         if (!p)                                                              \
             return;                                                          \
         type src = (type)h->x[d->rs2];                                       \

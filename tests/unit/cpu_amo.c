@@ -205,3 +205,78 @@ Test(cpu_amo, fence_i_sees_code_written_elsewhere)
     cr_assert_eq(hart_get_x(t.h, 5), 2);
     tm_free(&t);
 }
+
+/* A fake device: one 64-bit register at offset 0, nothing else. */
+struct fakedev {
+    uint64_t reg;
+    unsigned reads, writes;
+};
+
+static bool fake_read(void *o, uint64_t off, unsigned size, uint64_t *v)
+{
+    struct fakedev *f = o;
+    f->reads++;
+    *v = size == 8 ? f->reg : (uint32_t)f->reg;
+    return off == 0;
+}
+
+static bool fake_write(void *o, uint64_t off, unsigned size, uint64_t v)
+{
+    struct fakedev *f = o;
+    if (off)
+        return false;
+    f->writes++;
+    f->reg = size == 8 ? v : (f->reg & ~0xffffffffull) | (uint32_t)v;
+    return true;
+}
+
+static const struct mmio_ops fake_ops = { fake_read, fake_write };
+#define DEV 0x10000000ull
+
+/* Atomics on a device are a bus read and a bus write, as on QEMU 7.2 (the
+ * platform decides whether I/O regions support atomics). */
+Test(cpu_amo, atomics_on_a_device)
+{
+    struct cpt t = tm_new();
+    struct fakedev f = { .reg = 0x1234567880000001ull };
+    cr_assert(bus_add(&t.m->bus, DEV, 0x1000, &fake_ops, &f, "fake"));
+    uint32_t add[] = { AMO(F_ADD, 11, 10, W3, 5) };
+    tm_prog(&t, RAM_BASE, add, 1);
+    hart_set_x(t.h, 10, DEV);
+    hart_set_x(t.h, 11, 5);
+    tm_step(&t);
+    cr_assert_eq(hart_get_pc(t.h), RAM_BASE + 4);
+    cr_assert_eq(hart_get_x(t.h, 5), 0xffffffff80000001ull);
+    cr_assert_eq(f.reg, 0x1234567880000006ull);
+    cr_assert_eq(f.reads, 1);
+    cr_assert_eq(f.writes, 1);
+
+    /* amominu.d, then LR.D; SC.D on the device: the SC succeeds. */
+    uint32_t p[] = { AMO(F_MINU, 11, 10, D3, 5), AMO(F_LR, 0, 10, D3, 6),
+                     AMO(F_SC, 11, 10, D3, 7) };
+    tm_prog(&t, RAM_BASE, p, 3);
+    dcache_flush(t.h);
+    t.h->pc = RAM_BASE;
+    hart_set_x(t.h, 11, 9);
+    hart_step(t.h, 3);
+    cr_assert_eq(hart_get_x(t.h, 5), 0x1234567880000006ull);
+    cr_assert_eq(hart_get_x(t.h, 6), 9);
+    cr_assert_eq(hart_get_x(t.h, 7), 0);
+    cr_assert_eq(f.reg, 9);
+
+    /* The device rejects offset 8: AMO → store/AMO access fault, LR → load
+     * access fault. */
+    tm_put32(&t, RAM_BASE, AMO(F_SWAP, 11, 10, D3, 5));
+    dcache_flush(t.h);
+    t.h->pc = RAM_BASE;
+    hart_set_x(t.h, 10, DEV + 8);
+    tm_step(&t);
+    cr_assert_eq(t.h->mcause, EXC_STORE_ACCESS);
+    cr_assert_eq(t.h->mtval, DEV + 8);
+    tm_put32(&t, RAM_BASE, AMO(F_LR, 0, 10, D3, 5));
+    dcache_flush(t.h);
+    t.h->pc = RAM_BASE;
+    tm_step(&t);
+    cr_assert_eq(t.h->mcause, EXC_LOAD_ACCESS);
+    tm_free(&t);
+}

@@ -1,6 +1,7 @@
 /* a-faults — atomics that must trap: misaligned AMO/LR/SC, atomics outside
  * RAM, and (from S mode, Sv39) atomics on read-only, invalid, user and
- * outside-RAM pages.
+ * outside-RAM pages; and atomics on devices and the boot ROM, which QEMU
+ * 7.2 performs as a read and a write.
  *
  * Every case prints "<case> <word>: trap cause=C tval=T epc=+0" or
  * "<case> <word>: x10=V" (V = a0 after it), the line format run.py's
@@ -41,13 +42,15 @@ __asm__(".text\n .option push\n .option norvc\n"
         /* a reservation on the aligned word below, then a misaligned SC */
         AFN(f_lr_sc_w, "    andi t0, a0, -8\n    lr.w t0, (t0)\n",
             "sc.w a0, a1, (a0)")
+        /* a reservation on the same word, then SC: succeeds */
+        AFN(f_lr_sc_ok, "    lr.w t0, (a0)\n", "sc.w a0, a1, (a0)")
         " .option pop\n");
 
 typedef long (*afn)(long);
 #define DECL(n) long n(long); extern const u32 n##_i[];
 DECL(f_amoadd_w) DECL(f_amoadd_d) DECL(f_amoswap_d) DECL(f_amomaxu_w)
 DECL(f_amomin_d) DECL(f_lr_w) DECL(f_lr_d) DECL(f_sc_w) DECL(f_sc_d)
-DECL(f_lr_sc_w)
+DECL(f_lr_sc_w) DECL(f_lr_sc_ok)
 
 static int trapped;
 static u64 tcause, ttval;
@@ -97,6 +100,30 @@ static void machine_mode(void)
     rt_printf("mem=%lx %lx\n", cell[0], cell[1]);
 }
 
+/* PLIC source 1 priority (32-bit, 3 bits wide), CLINT mtimecmp (64-bit),
+ * the boot ROM (stores ignored). */
+#define PLIC_PRIO1 0x0c000004ull
+#define MTIMECMP 0x02004000ull
+static void devices(void)
+{
+    *(volatile u32 *)PLIC_PRIO1 = 5;
+    RUN("device", RT_M, f_amoadd_w, PLIC_PRIO1);
+    RUN("device", RT_M, f_amoswap_d, MTIMECMP);
+    RUN("device", RT_M, f_amoswap_d, MTIMECMP);
+    RUN("device", RT_M, f_amomaxu_w, PLIC_PRIO1);
+    RUN("device", RT_M, f_amomin_d, MTIMECMP);
+    RUN("device", RT_M, f_lr_w, PLIC_PRIO1);
+    RUN("device", RT_M, f_lr_sc_ok, PLIC_PRIO1);
+    RUN("device", RT_M, f_sc_w, PLIC_PRIO1);
+    rt_printf("prio1=%x\n", *(volatile u32 *)PLIC_PRIO1);
+    *(volatile u32 *)PLIC_PRIO1 = 0;
+    *(volatile u64 *)MTIMECMP = ~0ull;
+    RUN("rom", RT_M, f_amoadd_w, 0x1000);
+    RUN("rom", RT_M, f_lr_d, 0x1000);
+    RUN("rom", RT_M, f_lr_w, 0x1000);
+    RUN("rom", RT_M, f_amoadd_w, 0x1000);
+}
+
 /* Sv39: VA 0x8000_0000 +1G identity (S code, data, stacks); TVA: the L0
  * table below. */
 static void supervisor_mode(void)
@@ -136,6 +163,7 @@ int main(void)
 {
     rt_mhook = record;
     machine_mode();
+    devices();
     supervisor_mode();
     rt_mhook = 0;
     return 0;
