@@ -249,8 +249,8 @@ static inline void exec_leave(struct hart *h, uint64_t pc, int64_t budget)
 static inline void exec_goto(struct hart *h, const struct dinsn *n,
                              int64_t budget)
 {
-    if (likely(budget > 0)) {
-        n->run(h, n, budget - 1);
+    if (likely(--budget >= 0)) {
+        n->run(h, n, budget);
         return;
     }
     exec_leave(h, insn_pc(h, n), 0);

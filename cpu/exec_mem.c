@@ -194,8 +194,7 @@ static __attribute__((noinline)) void store_slow(EXEC_ARGS, uint64_t va,
     def(name)                                                                \
     {                                                                        \
         uint64_t va = h->x[d->rs1] + (uint64_t)(int64_t)d->imm;              \
-        const struct tlb_entry *e =                                          \
-            &h->tlb[h->data_midx][(va >> 12) & (TLB_SETS - 1)];              \
+        const struct tlb_entry *e = &h->dtlb[(va >> 12) & (TLB_SETS - 1)];   \
         if (likely(e->tag_r == (va & (PAGE_MASK | (size - 1))))) {           \
             type v = (type)mem_host_load((const void *)(uintptr_t)(va + e->addend), size); \
             h->x[d->rd] = (uint64_t)v;                                       \
@@ -216,8 +215,7 @@ LOAD(EXEC_DEF4, lwu, 4, uint32_t, false)
     def(name)                                                                \
     {                                                                        \
         uint64_t va = h->x[d->rs1] + (uint64_t)(int64_t)d->imm;              \
-        const struct tlb_entry *e =                                          \
-            &h->tlb[h->data_midx][(va >> 12) & (TLB_SETS - 1)];              \
+        const struct tlb_entry *e = &h->dtlb[(va >> 12) & (TLB_SETS - 1)];   \
         if (likely(e->tag_w == (va & (PAGE_MASK | (size - 1))))) {           \
             mem_host_store((void *)(uintptr_t)(va + e->addend), size,        \
                            h->x[d->rs2]);                                    \

@@ -156,6 +156,7 @@ struct hart {
     uint8_t *fetch_snap;    /* the page's decode snapshot */
     struct dinsn *stop_page; /* DPAGE_SLOTS "stop here" slots, for
                               * running one instruction uncached */
+    struct tlb_entry *dtlb; /* = tlb[data_midx] */
     unsigned data_midx;     /* TLB mode index for loads/stores */
     unsigned fetch_midx;    /* TLB mode index for fetch */
     bool wfi;               /* sleeping in WFI */
