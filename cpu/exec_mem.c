@@ -168,8 +168,7 @@ static inline void slow_done(EXEC_ARGS, uint64_t page)
     exec_leave(h, h->pc + d->len, h->budget);
 }
 
-static __attribute__((noinline)) void load_slow(EXEC_ARGS, uint64_t va,
-                                                unsigned size, bool sign)
+void exec_load_slow(EXEC_ARGS, uint64_t va, unsigned size, bool sign)
 {
     uint64_t v, page = h->fetch_va;
     exec_sync(h, d, budget);
@@ -181,8 +180,7 @@ static __attribute__((noinline)) void load_slow(EXEC_ARGS, uint64_t va,
     slow_done(h, d, budget, page);
 }
 
-static __attribute__((noinline)) void store_slow(EXEC_ARGS, uint64_t va,
-                                                 unsigned size)
+void exec_store_slow(EXEC_ARGS, uint64_t va, unsigned size)
 {
     uint64_t page = h->fetch_va;
     exec_sync(h, d, budget);
@@ -201,7 +199,7 @@ static __attribute__((noinline)) void store_slow(EXEC_ARGS, uint64_t va,
             NEXT();                                                          \
             return;                                                          \
         }                                                                    \
-        load_slow(h, d, budget, va, size, sign);                             \
+        exec_load_slow(h, d, budget, va, size, sign);                             \
     }
 LOAD(EXEC_DEF4, lb, 1, int8_t, true)
 LOAD(EXEC_DEF4, lh, 2, int16_t, true)
@@ -222,7 +220,7 @@ LOAD(EXEC_DEF4, lwu, 4, uint32_t, false)
             NEXT();                                                          \
             return;                                                          \
         }                                                                    \
-        store_slow(h, d, budget, va, size);                                  \
+        exec_store_slow(h, d, budget, va, size);                                  \
     }
 STORE(EXEC_DEF4, sb, 1)
 STORE(EXEC_DEF4, sh, 2)

@@ -33,7 +33,13 @@ typedef void (*exec_fn)(struct hart *h, const struct dinsn *d, int64_t budget);
  * bytes, so a page's slots are indexed with shifts. */
 struct dinsn {
     exec_fn run;        /* dispatch: what the interpreter jumps to */
-    insn_fn fn;         /* plain handler run by ex_plain (FPU, CSR, ...) */
+    union {
+        insn_fn fn;     /* plain handler run by ex_plain (FPU, CSR, ...) */
+        struct {        /* the second instruction of a fused pair */
+            int32_t imm;
+            uint8_t rd, rs1, rs2;
+        } b;
+    };
     int32_t imm;        /* sign-extended immediate / CSR number / shamt */
     uint32_t raw;       /* the instruction bits (16-bit ones zero-extended) */
     uint8_t rd, rs1, rs2, rs3;
