@@ -117,13 +117,14 @@ void dcache_store(struct hart *h, uint64_t pa, unsigned size)
     struct dpage *p = h->dcache[slot];
     /* Keep the snapshot equal to RAM for the bytes this hart wrote, and
      * reset the slots whose instruction overlaps [pa, pa+size): a 4-byte
-     * one may start 2 bytes before. Only `run` is reset, so a handler still
+     * one may start 2 bytes before, and a fused pair (cpu/exec_fuse.c) of
+     * up to 8 bytes 6 bytes before. Only `run` is reset, so a handler still
      * running from one of these slots keeps reading valid fields. */
     unsigned off = (unsigned)(pa & 0xfff);
     if (size > PAGE_SIZE - off)
         size = (unsigned)(PAGE_SIZE - off);
     snap_copy(p->snap + off, h->m->ram + (pa - h->m->ram_base), size);
-    unsigned first = off >= 2 ? (off - 2) >> 1 : 0;
+    unsigned first = off >= 6 ? (off - 6) >> 1 : 0;
     unsigned last = (off + size - 1) >> 1;
     if (last >= DPAGE_INSNS)
         last = DPAGE_INSNS - 1;

@@ -269,6 +269,41 @@ void decode_insn(uint32_t raw, struct dinsn *d)
     d->run = fn;
 }
 
+/* Fuse slot a with the instruction at page offset `off` when that lies
+ * wholly in the page and the pair is one of cpu/exec_fuse.c's; its bytes
+ * then join the snapshot too. */
+static void try_fuse(struct hart *h, struct dinsn *a, unsigned off)
+{
+    if (off + 2 > PAGE_SIZE)
+        return;
+    const uint8_t *p = h->fetch_host + off;
+    uint8_t b[4];
+    b[0] = __atomic_load_n(&p[0], __ATOMIC_RELAXED);
+    b[1] = __atomic_load_n(&p[1], __ATOMIC_RELAXED);
+    unsigned n = 2;
+    if ((b[0] & 3) == 3) {
+        if (off + 4 > PAGE_SIZE)
+            return;
+        b[2] = __atomic_load_n(&p[2], __ATOMIC_RELAXED);
+        b[3] = __atomic_load_n(&p[3], __ATOMIC_RELAXED);
+        n = 4;
+    }
+    uint32_t raw = (uint32_t)b[0] | (uint32_t)b[1] << 8;
+    if (n == 4)
+        raw |= ((uint32_t)b[2] | (uint32_t)b[3] << 8) << 16;
+    struct dinsn nb;
+    decode_insn(raw, &nb);
+    exec_fn f = fuse_pair(a, &nb);
+    if (!f)
+        return;
+    memcpy(h->fetch_snap + off, b, n);
+    a->b.imm = nb.imm;
+    a->b.rd = nb.rd;
+    a->b.rs1 = nb.rs1;
+    a->b.rs2 = nb.rs2;
+    a->run = f;
+}
+
 /* First execution of a decode-cache slot: decode it in place, then run it.
  * The bytes are read from RAM and recorded in the page's snapshot, so the
  * snapshot always holds what every decoded slot was decoded from (see
@@ -300,5 +335,7 @@ void insn_decode_stub(struct hart *h, const struct dinsn *d, int64_t budget)
         raw |= ((uint32_t)b[2] | (uint32_t)b[3] << 8) << 16;
     decode_insn(raw, slot);
     slot->off = (uint16_t)off;
+    if (slot->run != ex_plain && slot->run != ex_illegal)
+        try_fuse(h, slot, off + n);
     slot->run(h, slot, budget);
 }

@@ -211,6 +211,8 @@ static inline bool mem_store(struct hart *h, uint64_t va, unsigned size,
     return mem_store_slow(h, va, size, val);
 }
 
+#define EXEC_ARGS struct hart *h, const struct dinsn *d, int64_t budget
+
 /* ---- threaded dispatch ----
  *
  * The run loop (hart.c) calls the `run` handler of the slot at h->pc with
@@ -247,8 +249,8 @@ static inline void exec_leave(struct hart *h, uint64_t pc, int64_t budget)
 static inline void exec_goto(struct hart *h, const struct dinsn *n,
                              int64_t budget)
 {
-    if (likely(budget > 0)) {
-        n->run(h, n, budget - 1);
+    if (likely(--budget >= 0)) {
+        n->run(h, n, budget);
         return;
     }
     exec_leave(h, insn_pc(h, n), 0);
@@ -262,10 +264,33 @@ static inline void exec_sync(struct hart *h, const struct dinsn *d,
     h->budget = budget;
 }
 
+/* A taken jump or branch of slot d to `off` bytes away: chain when the
+ * target is in the same page (the slot is then d + off/2). */
+static inline void exec_jump_rel(struct hart *h, const struct dinsn *d,
+                                 int64_t budget, int32_t off)
+{
+    if (likely((uint32_t)((int32_t)d->off + off) < PAGE_SIZE)) {
+        exec_goto(h, d + off / 2, budget);
+        return;
+    }
+    exec_leave(h, insn_pc(h, d) + (uint64_t)(int64_t)off, budget);
+}
+
+/* The slow paths of the loads and stores of slot d (cpu/exec_mem.c): a TLB
+ * miss, a misaligned or a device access; they trap or retire the
+ * instruction and chain on. */
+void exec_load_slow(EXEC_ARGS, uint64_t va, unsigned size, bool sign);
+void exec_store_slow(EXEC_ARGS, uint64_t va, unsigned size);
+
+/* ---- cpu/exec_fuse.c ---- */
+
+/* The handler running slot a's instruction and then b's (the next one) as
+ * one, with b's operands stored in a->b; NULL if the pair is not fused. */
+exec_fn fuse_pair(const struct dinsn *a, const struct dinsn *b);
+
 /* Define handler NAME in two copies, ex_NAME (4-byte instruction) and
  * ex_NAME_c (2-byte), from one body that sees the length as the constant L
  * and ends with NEXT() (or another exit). */
-#define EXEC_ARGS struct hart *h, const struct dinsn *d, int64_t budget
 #define EXEC_DEF2(name)                                                          static inline __attribute__((always_inline)) void                            body_##name(EXEC_ARGS, const unsigned L);                                    void ex_##name(EXEC_ARGS) { body_##name(h, d, budget, 4); }                  void ex_##name##_c(EXEC_ARGS) { body_##name(h, d, budget, 2); }              static inline __attribute__((always_inline)) void                            body_##name(EXEC_ARGS, const unsigned L)
 /* A handler only 4-byte instructions reach. */
 #define EXEC_DEF4(name)                                                          static inline __attribute__((always_inline)) void                            body_##name(EXEC_ARGS, const unsigned L);                                    void ex_##name(EXEC_ARGS) { body_##name(h, d, budget, 4); }                  static inline __attribute__((always_inline)) void                            body_##name(EXEC_ARGS, const unsigned L)

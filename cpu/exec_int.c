@@ -57,17 +57,7 @@ EXEC_DEF4(auipc)
     NEXT();
 }
 
-/* A taken jump or branch to `off` bytes away: chain when the target is in
- * the same page (the slot is then d + off/2). */
-static inline void jump_rel(struct hart *h, const struct dinsn *d,
-                            int64_t budget, int32_t off)
-{
-    if (likely((uint32_t)((int32_t)d->off + off) < PAGE_SIZE)) {
-        exec_goto(h, d + off / 2, budget);
-        return;
-    }
-    exec_leave(h, insn_pc(h, d) + (uint64_t)(int64_t)off, budget);
-}
+#define jump_rel exec_jump_rel
 
 EXEC_DEF2(jal)
 {

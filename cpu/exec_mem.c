@@ -173,8 +173,7 @@ static inline void slow_done(EXEC_ARGS, uint64_t page)
     exec_leave(h, h->pc + d->len, h->budget);
 }
 
-static __attribute__((noinline)) void load_slow(EXEC_ARGS, uint64_t va,
-                                                unsigned size, bool sign)
+void exec_load_slow(EXEC_ARGS, uint64_t va, unsigned size, bool sign)
 {
     uint64_t v, page = h->fetch_va;
     exec_sync(h, d, budget);
@@ -186,8 +185,7 @@ static __attribute__((noinline)) void load_slow(EXEC_ARGS, uint64_t va,
     slow_done(h, d, budget, page);
 }
 
-static __attribute__((noinline)) void store_slow(EXEC_ARGS, uint64_t va,
-                                                 unsigned size)
+void exec_store_slow(EXEC_ARGS, uint64_t va, unsigned size)
 {
     uint64_t page = h->fetch_va;
     exec_sync(h, d, budget);
@@ -199,15 +197,14 @@ static __attribute__((noinline)) void store_slow(EXEC_ARGS, uint64_t va,
     def(name)                                                                \
     {                                                                        \
         uint64_t va = h->x[d->rs1] + (uint64_t)(int64_t)d->imm;              \
-        const struct tlb_entry *e =                                          \
-            &h->tlb[h->data_midx][(va >> 12) & (TLB_SETS - 1)];              \
+        const struct tlb_entry *e = &h->dtlb[(va >> 12) & (TLB_SETS - 1)];   \
         if (likely(e->tag_r == (va & (PAGE_MASK | (size - 1))))) {           \
             type v = (type)mem_host_load((const void *)(uintptr_t)(va + e->addend), size); \
             h->x[d->rd] = (uint64_t)v;                                       \
             NEXT();                                                          \
             return;                                                          \
         }                                                                    \
-        load_slow(h, d, budget, va, size, sign);                             \
+        exec_load_slow(h, d, budget, va, size, sign);                             \
     }
 LOAD(EXEC_DEF4, lb, 1, int8_t, true)
 LOAD(EXEC_DEF4, lh, 2, int16_t, true)
@@ -221,15 +218,14 @@ LOAD(EXEC_DEF4, lwu, 4, uint32_t, false)
     def(name)                                                                \
     {                                                                        \
         uint64_t va = h->x[d->rs1] + (uint64_t)(int64_t)d->imm;              \
-        const struct tlb_entry *e =                                          \
-            &h->tlb[h->data_midx][(va >> 12) & (TLB_SETS - 1)];              \
+        const struct tlb_entry *e = &h->dtlb[(va >> 12) & (TLB_SETS - 1)];   \
         if (likely(e->tag_w == (va & (PAGE_MASK | (size - 1))))) {           \
             mem_host_store((void *)(uintptr_t)(va + e->addend), size,        \
                            h->x[d->rs2]);                                    \
             NEXT();                                                          \
             return;                                                          \
         }                                                                    \
-        store_slow(h, d, budget, va, size);                                  \
+        exec_store_slow(h, d, budget, va, size);                                  \
     }
 STORE(EXEC_DEF4, sb, 1)
 STORE(EXEC_DEF4, sh, 2)

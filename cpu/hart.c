@@ -107,6 +107,7 @@ void hart_mode_changed(struct hart *h)
     if (dpriv == PRV_M && (h->mstatus & MSTATUS_MPRV))
         dpriv = (unsigned)((h->mstatus & MSTATUS_MPP) >> 11);
     h->data_midx = mmu_midx(h, dpriv);
+    h->dtlb = h->tlb[h->data_midx];
     /* Fetch permissions do not depend on SUM or MXR: S-mode always uses
      * the SUM=0 set, so toggling SUM (Linux's user copies) keeps the
      * current fetch page. */

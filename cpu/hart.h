@@ -33,7 +33,13 @@ typedef void (*exec_fn)(struct hart *h, const struct dinsn *d, int64_t budget);
  * bytes, so a page's slots are indexed with shifts. */
 struct dinsn {
     exec_fn run;        /* dispatch: what the interpreter jumps to */
-    insn_fn fn;         /* plain handler run by ex_plain (FPU, CSR, ...) */
+    union {
+        insn_fn fn;     /* plain handler run by ex_plain (FPU, CSR, ...) */
+        struct {        /* the second instruction of a fused pair */
+            int32_t imm;
+            uint8_t rd, rs1, rs2;
+        } b;
+    };
     int32_t imm;        /* sign-extended immediate / CSR number / shamt */
     uint32_t raw;       /* the instruction bits (16-bit ones zero-extended) */
     uint8_t rd, rs1, rs2, rs3;
@@ -156,6 +162,7 @@ struct hart {
     uint8_t *fetch_snap;    /* the page's decode snapshot */
     struct dinsn *stop_page; /* DPAGE_SLOTS "stop here" slots, for
                               * running one instruction uncached */
+    struct tlb_entry *dtlb; /* = tlb[data_midx] */
     unsigned data_midx;     /* TLB mode index for loads/stores */
     unsigned fetch_midx;    /* TLB mode index for fetch */
     bool wfi;               /* sleeping in WFI */
