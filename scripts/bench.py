@@ -153,6 +153,8 @@ def main(argv):
     nerr = results["errors"]
     print(f"bench: {len(nerr)} failed run(s); {elapsed / 60:.1f} min" if nerr
           else f"bench: done in {elapsed / 60:.1f} min", flush=True)
+    if env.get("fatal"):
+        print(f"bench: {env['fatal']}", flush=True)
     if getattr(args, "interrupted", False):
         return 130
     return 1 if nerr or env.get("fatal") else 0
