@@ -31,6 +31,7 @@ import sys
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.dont_write_bytecode = True   # no __pycache__ in the source tree
 sys.path.insert(0, os.path.join(ROOT, "scripts", "bench"))
 
 import benchreport  # noqa: E402
@@ -153,6 +154,8 @@ def main(argv):
     nerr = results["errors"]
     print(f"bench: {len(nerr)} failed run(s); {elapsed / 60:.1f} min" if nerr
           else f"bench: done in {elapsed / 60:.1f} min", flush=True)
+    if env.get("fatal"):
+        print(f"bench: {env['fatal']}", flush=True)
     if getattr(args, "interrupted", False):
         return 130
     return 1 if nerr or env.get("fatal") else 0

@@ -18,7 +18,6 @@ import zlib
 
 FW = "/usr/lib/riscv64-linux-gnu/opensbi/generic/fw_dynamic.bin"
 JOBFILE = os.path.join("scripts", "guest", "fio", "bench.fio")
-GUEST_JOBFILE = "/etc/fio/bench.fio"
 QEMU = "qemu-system-riscv64"
 
 # (key, label, unit, better) — the rows of the tables, in order.  Host runs
