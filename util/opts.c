@@ -70,6 +70,9 @@ bool opts_parse_duration(const char *s, uint64_t max_ns, uint64_t *out)
     double v = strtod(s, &end);
     if (errno || end == s || !isfinite(v) || v < 0)
         return false;
+    for (const char *c = s; c < end; c++)
+        if (!isdigit((unsigned char)*c) && *c != '.')
+            return false;   /* plain decimals only: no "0x10", "1e3" */
     double ns = -1;
     if (!*end && v == 0)
         ns = 0;         /* "0" needs no unit */
