@@ -53,6 +53,15 @@ static inline void hart_break(struct hart *h)
     h->budget = 0;
 }
 
+/* Forget the running fetch page and the recently entered ones (their
+ * translation or decoded contents may be stale). */
+static inline void hart_fetch_flush(struct hart *h)
+{
+    h->fetch_va = TLB_INVALID;
+    for (unsigned i = 0; i < FPC_SIZE; i++)
+        h->fpc[i].va = TLB_INVALID;
+}
+
 /* Recompute the TLB mode indexes and drop the cached fetch page: call after
  * any change of privilege, mstatus.MPRV/MPP/SUM, or translation. */
 void hart_mode_changed(struct hart *h);
@@ -256,6 +265,24 @@ static inline void exec_goto(struct hart *h, const struct dinsn *n,
     exec_leave(h, insn_pc(h, n), 0);
 }
 
+/* Go to `target` in another page: chain straight into it when it is one
+ * of the recently entered pages, else leave it to the run loop. */
+static inline void exec_jump_far(struct hart *h, uint64_t target,
+                                 int64_t budget)
+{
+    const struct fpc_entry *e = &h->fpc[(target >> 12) & (FPC_SIZE - 1)];
+    if (likely(e->va == (target & PAGE_MASK)) && likely(budget > 0)) {
+        h->fetch_va = e->va;
+        h->fetch_page = e->page;
+        h->fetch_host = e->host;
+        h->fetch_snap = e->snap;
+        const struct dinsn *n = e->page + ((target & 0xfff) >> 1);
+        n->run(h, n, budget - 1);
+        return;
+    }
+    exec_leave(h, target, budget);
+}
+
 /* Before a slow path: make h->pc and h->budget true for this instruction. */
 static inline void exec_sync(struct hart *h, const struct dinsn *d,
                              int64_t budget)
@@ -273,7 +300,7 @@ static inline void exec_jump_rel(struct hart *h, const struct dinsn *d,
         exec_goto(h, d + off / 2, budget);
         return;
     }
-    exec_leave(h, insn_pc(h, d) + (uint64_t)(int64_t)off, budget);
+    exec_jump_far(h, insn_pc(h, d) + (uint64_t)(int64_t)off, budget);
 }
 
 /* The slow paths of the loads and stores of slot d (cpu/exec_mem.c): a TLB

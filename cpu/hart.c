@@ -114,7 +114,7 @@ void hart_mode_changed(struct hart *h)
     unsigned fm = h->priv == PRV_S ? TLB_MODE_S : mmu_midx(h, h->priv);
     if (fm != h->fetch_midx) {
         h->fetch_midx = fm;
-        h->fetch_va = TLB_INVALID;
+        hart_fetch_flush(h);
     }
 }
 
@@ -184,6 +184,14 @@ void hart_exec_uncached(struct hart *h, int64_t budget)
 static bool hart_enter_page(struct hart *h, int64_t budget)
 {
     uint64_t pc = h->pc, vpage = pc & PAGE_MASK;
+    struct fpc_entry *f = &h->fpc[(pc >> 12) & (FPC_SIZE - 1)];
+    if (f->va == vpage) {
+        h->fetch_page = f->page;
+        h->fetch_host = f->host;
+        h->fetch_snap = f->snap;
+        h->fetch_va = vpage;
+        return true;
+    }
     struct tlb_entry *e = &h->tlb[h->fetch_midx][(pc >> 12) & (TLB_SETS - 1)];
     if (e->tag_x != vpage) {
         uint8_t *host;
@@ -210,6 +218,7 @@ static bool hart_enter_page(struct hart *h, int64_t budget)
     h->fetch_host = page;
     h->fetch_snap = dp->snap;
     h->fetch_va = vpage;
+    *f = (struct fpc_entry){ vpage, dp->insn, page, dp->snap };
     return true;
 }
 

@@ -117,6 +117,7 @@ struct tlb_entry {
 /* One slot per 2 bytes, plus sentinels past the end (offsets 0x1000 and
  * 0x1002) that leave the page: straight-line code needs no bounds check. */
 #define DPAGE_SLOTS  (DPAGE_INSNS + 2)
+#define FPC_SIZE     16
 struct dpage {
     struct dinsn insn[DPAGE_SLOTS];
     uint8_t snap[4096] __attribute__((aligned(8)));
@@ -160,6 +161,14 @@ struct hart {
     struct dinsn *fetch_page;
     uint8_t *fetch_host;    /* host address of that page (guest RAM) */
     uint8_t *fetch_snap;    /* the page's decode snapshot */
+    /* Recently entered code pages by va (direct-mapped), so that jumps
+     * between pages skip the TLB and decode-cache lookups; emptied with
+     * fetch_va (hart_fetch_flush) and when a decode-cache page is reused. */
+    struct fpc_entry {
+        uint64_t va;        /* TLB_INVALID when empty */
+        struct dinsn *page;
+        uint8_t *host, *snap;
+    } fpc[FPC_SIZE];
     struct dinsn *stop_page; /* DPAGE_SLOTS "stop here" slots, for
                               * running one instruction uncached */
     struct tlb_entry *dtlb; /* = tlb[data_midx] */

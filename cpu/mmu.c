@@ -49,7 +49,7 @@ void mmu_flush_all(struct hart *h)
                 TLB_INVALID, TLB_INVALID, TLB_INVALID, TLB_INVALID, 0,
                 TLB_INVALID, 0, 0,
             };
-    h->fetch_va = TLB_INVALID;
+    hart_fetch_flush(h);
 }
 
 void mmu_flush_va(struct hart *h, uint64_t va)
@@ -63,7 +63,7 @@ void mmu_flush_va(struct hart *h, uint64_t va)
                     TLB_INVALID, 0, 0,
                 };
         }
-    h->fetch_va = TLB_INVALID;
+    hart_fetch_flush(h);
 }
 
 void mmu_protect_code(struct hart *h, const uint8_t *page)
