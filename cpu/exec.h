@@ -97,6 +97,13 @@ bool trap_take_interrupt(struct hart *h);
 
 /* ---- cpu/mmu.c ---- */
 
+/* The TLB set of va in the array of one mode, and the entry of that set
+ * whose `tag` field equals key (NULL if none). */
+#define TLB_SET(arr, va) ((arr)[((va) >> 12) & (TLB_SETS - 1)])
+#define TLB_FIND(set, tag, key)                                              \
+    (likely((set)[0].tag == (key)) ? &(set)[0] :                             \
+     (set)[1].tag == (key) ? &(set)[1] : NULL)
+
 /* TLB mode index for privilege `priv` under the current mstatus.SUM. */
 unsigned mmu_midx(const struct hart *h, unsigned priv);
 
@@ -200,8 +207,8 @@ static inline bool mem_load(struct hart *h, uint64_t va, unsigned size,
                             uint64_t *out)
 {
     const struct tlb_entry *e =
-        &h->tlb[h->data_midx][(va >> 12) & (TLB_SETS - 1)];
-    if (likely(e->tag_r == (va & (PAGE_MASK | (size - 1))))) {
+        TLB_FIND(TLB_SET(h->dtlb, va), tag_r, va & (PAGE_MASK | (size - 1)));
+    if (likely(e != NULL)) {
         *out = mem_host_load((const void *)(uintptr_t)(va + e->addend), size);
         return true;
     }
@@ -212,8 +219,8 @@ static inline bool mem_store(struct hart *h, uint64_t va, unsigned size,
                              uint64_t val)
 {
     const struct tlb_entry *e =
-        &h->tlb[h->data_midx][(va >> 12) & (TLB_SETS - 1)];
-    if (likely(e->tag_w == (va & (PAGE_MASK | (size - 1))))) {
+        TLB_FIND(TLB_SET(h->dtlb, va), tag_w, va & (PAGE_MASK | (size - 1)));
+    if (likely(e != NULL)) {
         mem_host_store((void *)(uintptr_t)(va + e->addend), size, val);
         return true;
     }

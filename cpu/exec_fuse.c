@@ -79,8 +79,9 @@
 static inline __attribute__((always_inline)) bool
 fast_load(struct hart *h, unsigned rd, uint64_t va, unsigned size, bool sign)
 {
-    const struct tlb_entry *e = &h->dtlb[(va >> 12) & (TLB_SETS - 1)];
-    if (unlikely(e->tag_r != (va & (PAGE_MASK | (size - 1)))))
+    const struct tlb_entry *e =
+        TLB_FIND(TLB_SET(h->dtlb, va), tag_r, va & (PAGE_MASK | (size - 1)));
+    if (unlikely(e == NULL))
         return false;
     uint64_t v = mem_host_load((const void *)(uintptr_t)(va + e->addend), size);
     if (sign && size < 8)
@@ -92,8 +93,9 @@ fast_load(struct hart *h, unsigned rd, uint64_t va, unsigned size, bool sign)
 static inline __attribute__((always_inline)) bool
 fast_store(struct hart *h, uint64_t va, unsigned size, uint64_t v)
 {
-    const struct tlb_entry *e = &h->dtlb[(va >> 12) & (TLB_SETS - 1)];
-    if (unlikely(e->tag_w != (va & (PAGE_MASK | (size - 1)))))
+    const struct tlb_entry *e =
+        TLB_FIND(TLB_SET(h->dtlb, va), tag_w, va & (PAGE_MASK | (size - 1)));
+    if (unlikely(e == NULL))
         return false;
     mem_host_store((void *)(uintptr_t)(va + e->addend), size, v);
     return true;

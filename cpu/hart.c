@@ -192,8 +192,9 @@ static bool hart_enter_page(struct hart *h, int64_t budget)
         h->fetch_va = vpage;
         return true;
     }
-    struct tlb_entry *e = &h->tlb[h->fetch_midx][(pc >> 12) & (TLB_SETS - 1)];
-    if (e->tag_x != vpage) {
+    struct tlb_entry *set = TLB_SET(h->tlb[h->fetch_midx], pc);
+    struct tlb_entry *e = TLB_FIND(set, tag_x, vpage);
+    if (!e) {
         uint8_t *host;
         uint64_t pa;
         int r = mmu_access(h, pc, 2, ACC_X, h->fetch_midx, &host, &pa);
@@ -202,7 +203,8 @@ static bool hart_enter_page(struct hart *h, int64_t budget)
             hart_trap(h, (uint64_t)r, pc);
             return false;
         }
-        if (e->tag_x != vpage) {
+        e = TLB_FIND(set, tag_x, vpage);
+        if (!e) {
             hart_exec_uncached(h, budget);
             return false;
         }
