@@ -298,16 +298,26 @@ static inline void exec_sync(struct hart *h, const struct dinsn *d,
     h->budget = budget;
 }
 
-/* A taken jump or branch of slot d to `off` bytes away: chain when the
- * target is in the same page (the slot is then d + off/2). */
+/* A taken jump or branch to `off` bytes from the instruction `at` bytes
+ * after slot d: chain when the target is in the same page (its slot is
+ * then off/2 slots from there; off is even, so that is off * 16 bytes). */
+static inline void exec_jump_rel_at(struct hart *h, const struct dinsn *d,
+                                    unsigned at, int64_t budget, int32_t off)
+{
+    int32_t t = (int32_t)(d->off + at) + off;
+    if (likely((uint32_t)t < PAGE_SIZE)) {
+        exec_goto(h, (const struct dinsn *)(const void *)
+                     ((const char *)d + ((intptr_t)at + off) *
+                      (intptr_t)(sizeof *d / 2)), budget);
+        return;
+    }
+    exec_jump_far(h, h->fetch_va + (uint64_t)(int64_t)t, budget);
+}
+
 static inline void exec_jump_rel(struct hart *h, const struct dinsn *d,
                                  int64_t budget, int32_t off)
 {
-    if (likely((uint32_t)((int32_t)d->off + off) < PAGE_SIZE)) {
-        exec_goto(h, d + off / 2, budget);
-        return;
-    }
-    exec_jump_far(h, insn_pc(h, d) + (uint64_t)(int64_t)off, budget);
+    exec_jump_rel_at(h, d, 0, budget, off);
 }
 
 /* The slow paths of the loads and stores of slot d (cpu/exec_mem.c): a TLB

@@ -144,7 +144,7 @@ fast_store(struct hart *h, uint64_t va, unsigned size, uint64_t v)
         exec_goto(h, d + LA / 2, budget);
 #define SECOND_B(op, LA, LB)                                                 \
     if (BR_##op(h->x[d->b.rs1], h->x[d->b.rs2]))                             \
-        exec_jump_rel(h, d + LA / 2, budget - 1, d->b.imm);                  \
+        exec_jump_rel_at(h, d, LA, budget - 1, d->b.imm);                    \
     else                                                                     \
         exec_goto(h, d + (LA + LB) / 2, budget - 1);
 
