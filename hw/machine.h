@@ -40,6 +40,9 @@ struct machine {
     /* Called (any thread) after an exit request, to wake the main loop. */
     void (*exit_notify)(struct machine *m);
     void *board;            /* the board's private state */
+    /* Per-drive I/O statistics (hw/iostats.h); the board owns it. NULL in
+     * unit tests that build devices without a board. */
+    struct iostats *iostats;
 };
 
 /* Checked translation of guest physical [gpa, gpa+len) to a host pointer.
