@@ -536,3 +536,8 @@ struct blk_stats ahci_get_blk_stats(struct ahci *a, unsigned port)
         s = blk_get_stats(a->ports[port].blk);
     return s;
 }
+
+struct blk *ahci_port_blk(struct ahci *a, unsigned port)
+{
+    return port < AHCI_PORTS ? a->ports[port].blk : NULL;
+}
