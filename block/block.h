@@ -182,6 +182,12 @@ bool blk_set_inject(struct blk *b, const char *rules, char *err,
 unsigned blk_get_inject(const struct blk *b, struct blk_inject_info *out,
                         unsigned max);
 
+/* Send every request held by an injected delay on now, without waiting
+ * for its deadline: a device reset (or a drain) must not wait a delay
+ * out — the guest's timeout recovery resets the device exactly when a
+ * delay is longer than its patience. Home loop thread. */
+void blk_release_delayed(struct blk *b);
+
 /* Names, for messages and --stats: "io_uring", "native", "threads";
  * "none", "writeback"; "read", "write", ... */
 const char *blk_aio_name(enum blk_aio aio);

@@ -496,6 +496,11 @@ void blk__delay_timer(void *opaque)
         delay_release(b, list);
 }
 
+void blk_release_delayed(struct blk *b)
+{
+    blk__delay_release_all(b);
+}
+
 void blk__delay_release_all(struct blk *b)
 {
     struct blk_req *list = b->delayed;

@@ -60,6 +60,12 @@ static void port_abort(struct ahci_port *p)
     p->gen++;
     p->halted = false;
     p->srst = false;
+    if (p->inflight && p->bh) {
+        /* Requests held by an injected delay would keep CR set until
+         * their deadline: the iothread sends them on now. */
+        p->release_delays = true;
+        loop_bh_schedule(p->bh);
+    }
 }
 
 /* The device after a COMRESET, SRST or power-on: signature, ready

@@ -553,7 +553,11 @@ void ahci_port_bh(void *opaque)
     struct ahci_port *p = opaque;
     pthread_mutex_lock(&p->a->lock);
     uint32_t take = take_slots(p);
+    bool release = p->release_delays;
+    p->release_delays = false;
     pthread_mutex_unlock(&p->a->lock);
+    if (release)
+        blk_release_delayed(p->blk);
     if (!take)
         return;
     AHCI_INC(p->st.batches);

@@ -438,6 +438,7 @@ static void queue_stop(void *opaque)
         return;
     }
     q->stopping = true;
+    blk_release_delayed(q->blk);    /* a reset does not wait out a delay */
     if (q->inflight == 0)
         queue_stop_finish(q);
 }
