@@ -16,6 +16,9 @@ inject-nth-KIND     eio@write#10: fio's sequential 4 KiB direct writes stop
 inject-delay-KIND   delay:20ms@read: fio's completion latency mean is at
                     least 20 ms (a lower bound the rule guarantees, not a
                     measure of our speed).
+inject-timeout-ahci delay:60s on one read, the guest's SCSI timeout at 2 s:
+                    libata's EH resets the link, the reset sends the held
+                    read on, the retried read succeeds long before 60 s.
 
 blkemu only: QEMU has no inject= (its blkdebug is another syntax).
 """
@@ -163,6 +166,41 @@ def t_delay(h, kind):
     h.result(name, not bad, "; ".join(bad) or detail, b)
 
 
+def t_timeout(h, kind):
+    """A delay longer than the guest's patience: the kernel's timeout
+    recovery resets the device, the reset sends the held request on, the
+    retried read succeeds well before the delay would have ended."""
+    name = f"inject-timeout-{kind}"
+    if h.emu != "blkemu":
+        return h.skip(name, "blkemu's inject= option")
+    delay_s = 60
+    clean, faulty = h.scratch_copy(size=SIZE), h.scratch_copy(data=pattern(SIZE))
+    extra, dev, _ = drives(h, kind, clean, faulty,
+                           f"delay:{delay_s}s@read:lba:4096-4103:once")
+    cmds = (f"echo 2 >/sys/block/{dev}/device/timeout; "
+            f"{fio(dev, 'read', '2m', '4k', '--output-format=terse')} "
+            ">/tmp/f 2>&1; echo RD-RC=$?; "
+            # terse v3: field 16 is the read completion latency mean (us)
+            "cut -d';' -f16 /tmp/f | sed 's/^/CLAT-US=/'; "
+            "dmesg | grep -ci 'hard resetting link' | sed 's/^/DMESG-RESET=/'")
+    b, bad = h.shell_boot(name, extra, cmds)
+    _, m = b.first(r"^RD-RC=(\d+)")
+    if m is None or m.group(1) != "0":
+        bad.append(f"the read failed (rc {m.group(1) if m else '?'})")
+    _, m = b.first(r"^CLAT-US=([0-9.]+)")
+    clat = float(m.group(1)) / 1e6 if m else None
+    if clat is None:
+        bad.append("no fio latency")
+    elif clat >= delay_s:
+        bad.append(f"the read took {clat:.1f} s: the reset waited the delay out")
+    _, m = b.first(r"^DMESG-RESET=(\d+)")
+    if m is None or int(m.group(1)) < 1:
+        bad.append("libata did not reset the link")
+    h.result(name, not bad, "; ".join(bad) or
+             f"read held {delay_s} s; 2 s timeout, link reset, retried read done "
+             f"after {clat:.1f} s", b)
+
+
 def tests(h):
     out = []
     for kind in ("virtio", "ahci", "ahci-noncq"):
@@ -170,4 +208,5 @@ def tests(h):
     for kind in ("virtio", "ahci"):
         out.append((f"inject-nth-{kind}", lambda k=kind: t_nth(h, k)))
         out.append((f"inject-delay-{kind}", lambda k=kind: t_delay(h, k)))
+    out.append(("inject-timeout-ahci", lambda: t_timeout(h, "ahci")))
     return out
