@@ -22,7 +22,7 @@ struct cursor {
     const char *p;              /* where we are in the rule */
     const char *rule;           /* the rule, for messages */
     size_t rule_len;
-    unsigned index;             /* 1-based */
+    unsigned index;             /* 1-based; 0: the spec's only rule */
     char *err;
     size_t errlen;
 };
@@ -31,8 +31,11 @@ static bool fail(struct cursor *c, const char *fmt, const char *what)
 {
     char msg[160];
     snprintf(msg, sizeof(msg), fmt, what);
-    snprintf(c->err, c->errlen, "rule %u '%.*s': %s", c->index,
-             (int)(c->rule_len > 80 ? 80 : c->rule_len), c->rule, msg);
+    if (c->index)   /* several rules: say which one */
+        snprintf(c->err, c->errlen, "rule %u '%.*s': %s", c->index,
+                 (int)(c->rule_len > 80 ? 80 : c->rule_len), c->rule, msg);
+    else
+        snprintf(c->err, c->errlen, "%s", msg);
     return false;
 }
 
@@ -250,7 +253,9 @@ int blk_inject_parse(const char *spec, struct blk_inject_rule *rules,
         /* The rule as a string of its own, so the parser stops at `end`. */
         char buf[BLK_INJECT_SPEC_MAX + 1];
         snprintf(buf, sizeof(buf), "%.*s", (int)(end - s), s);
-        struct cursor c = { buf, buf, strlen(buf), n + 1, err, errlen };
+        bool only = n == 0 && !semi;
+        struct cursor c = { buf, buf, strlen(buf), only ? 0 : n + 1, err,
+                            errlen };
         if (!buf[0]) {
             snprintf(err, errlen, "rule %u is empty (rules are separated by "
                      "';')", n + 1);

@@ -159,7 +159,9 @@ Test(drive, inject_rules)
     cr_assert_null(d.blk.inject);
     drive_opts_free(&d);
     parse_bad("file=a,inject=", "-drive inject=: no rule");
-    parse_bad("file=a,inject=eio@wrte", "-drive inject=eio@wrte: rule 1");
+    parse_bad("file=a,inject=eio@wrte", "-drive inject=eio@wrte: unknown op");
+    parse_bad("file=a,inject=eio@write;eio@wrte",
+              "-drive inject=eio@write;eio@wrte: rule 2 'eio@wrte': unknown op");
     parse_bad("file=a,inject=eio@write,,read", "unexpected ',read'");
     parse_bad("file=a,inject=eio@write#0", "#N counts from 1");
     char spec[512] = "file=a";
