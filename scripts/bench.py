@@ -115,8 +115,9 @@ def parse_args(argv):
         ap.error("--reps and --runtime must be positive")
     if args.timeout is None:
         # boot + cpu job + five time-based jobs, doubled for a loaded machine,
-        # plus room for fio's start-up and a slow seed-003 run.
-        args.timeout = 2 * (30 + 30 + 5 * args.runtime) + 180
+        # plus room for fio's start-up and slow seed-003 runs (fio's and the
+        # kit's program: ~35 s each if every batch waited for a 499 ms tick).
+        args.timeout = 2 * (30 + 30 + 5 * args.runtime) + 240
     return args
 
 

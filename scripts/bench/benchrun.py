@@ -34,7 +34,12 @@ METRICS = [
     ("seq128k", "128k seq read QD8", "MiB/s", "higher"),
     ("mq-read", "4k randread 2 jobs x QD32", "IOPS", "higher"),
     ("seed003", "seed-003: 128 MiB, batches of 16 x 128k, 1 ms think", "s", "lower"),
+    ("seed003-prog", "seed-003 program (kit iotest: 1 ms sleeps around every batch and completion)",
+     "s", "lower"),
 ]
+
+# Metrics only a guest has: the host neither boots nor runs the guest's jobs.
+GUEST_ONLY = ("boot", "cpu", "seed003-prog")
 
 # fio section (scripts/guest/fio/bench.fio) -> the metrics it yields.
 SECTIONS = {
@@ -502,8 +507,8 @@ def run_guest(args, env, setup, rep):
     run = Run()
     dev = "/dev/vda" if setup.device == "virtio" else "/dev/sda"
     fio_vars = " ".join(f"{k}={v}" for k, v in fio_env(args, dev).items())
-    jobs = "cpu,fio" if rep <= args.cpu_reps else "fio"
-    append = f"blkemu.job={jobs} blkemu.fio=bench {fio_vars}"
+    jobs = "cpu,fio,seed003" if rep <= args.cpu_reps else "fio,seed003"
+    append = f"blkemu.job={jobs} blkemu.fio=bench blkemu.dev={dev} {fio_vars}"
     argv = emulator_argv(args, env, setup.kind, args.smp, append, setup.device)
     run.argv = shlex.join(argv)
     boot = Boot(argv, args.timeout, args.boot_timeout)
@@ -525,6 +530,11 @@ def run_guest(args, env, setup, rep):
         run.values["cpu"] = float(m.group(1))
     elif t_user is not None and rep <= args.cpu_reps:
         run.errors["cpu"] = "no BLKEMU-CPU-SECONDS"
+    _, m = boot.first(r"BLKEMU-SEED003-SECONDS=([0-9.]+)")
+    if m:
+        run.values["seed003-prog"] = float(m.group(1))
+    elif t_user is not None:
+        run.errors["seed003-prog"] = "no BLKEMU-SEED003-SECONDS"
     try:
         js = fio_json(boot)
     except ValueError as e:
@@ -557,7 +567,7 @@ def _describe(run):
 
 def applicable(setup):
     """The metrics a setup has: the host neither boots nor runs the CPU job."""
-    return [m[0] for m in METRICS if setup.kind != "host" or m[0] not in ("boot", "cpu")]
+    return [m[0] for m in METRICS if setup.kind != "host" or m[0] not in GUEST_ONLY]
 
 
 def run_matrix(args, env, setups):
