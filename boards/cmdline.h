@@ -26,6 +26,7 @@ struct blkemu_config {
     const char *dump_dtb;     /* --dump-dtb FILE */
     bool no_reboot;           /* -no-reboot */
     bool stats;               /* --stats */
+    const char *qmp;          /* -qmp unix:PATH,server[,nowait] */
     int log_level;            /* --log LEVEL; -1 = default */
     bool help, version;
     /* -drive and -object, raw (parsed by hw/drive.c when the board is

@@ -15,7 +15,7 @@ install=no
 pkgs=""
 for group in "$@"; do
     case "$group" in
-    build) pkgs="$pkgs gcc make pkg-config libfdt-dev liburing-dev libaio-dev opensbi device-tree-compiler" ;;
+    build) pkgs="$pkgs gcc make pkg-config libfdt-dev liburing-dev libaio-dev libjson-c-dev opensbi device-tree-compiler" ;;
     test)  pkgs="$pkgs libcriterion-dev python3" ;;
     guest) pkgs="$pkgs gcc-riscv64-linux-gnu libc6-dev-riscv64-cross binutils-riscv64-linux-gnu linux-source-6.1 bc flex bison libssl-dev libelf-dev dpkg-dev cpio e2fsprogs xz-utils make gzip python3" ;;
     ref)   pkgs="$pkgs qemu-system-misc" ;;
