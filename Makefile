@@ -18,9 +18,9 @@ endif
 -include config.mk
 
 CFLAGS_ALL = -std=gnu11 $(OPT) $(SAN) -Wall -Wextra -Werror -Wno-unused-parameter \
-	-D_GNU_SOURCE -pthread -I. -MMD -MP $(FDT_CFLAGS) $(URING_CFLAGS) $(JSONC_CFLAGS) $(CFLAGS)
+	-D_GNU_SOURCE -pthread -I. -MMD -MP $(FDT_CFLAGS) $(URING_CFLAGS) $(JSON_CFLAGS) $(CFLAGS)
 LDFLAGS_ALL = $(SAN) -pthread $(LDFLAGS)
-LIBS_ALL = $(FDT_LIBS) $(URING_LIBS) $(AIO_LIBS) $(JSONC_LIBS) -lm
+LIBS_ALL = $(FDT_LIBS) $(URING_LIBS) $(AIO_LIBS) $(JSON_LIBS) -lm
 
 LIB_SRCS := $(sort $(wildcard util/*.c block/*.c cpu/*.c hw/*.c boards/*.c firmware/*.c))
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o)

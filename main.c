@@ -9,8 +9,10 @@
 #include <unistd.h>
 
 #include "boards/cmdline.h"
+#include "boards/stats_json.h"
 #include "boards/virt.h"
 #include "boards/virt_qmp.h"
+#include "hw/iostats.h"
 #include "util/clock.h"
 #include "util/console.h"
 #include "util/log.h"
@@ -81,6 +83,11 @@ int main(int argc, char **argv)
     if (cfg.version) {
         printf("blkemu %s\n", BLKEMU_VERSION);
         return 0;
+    }
+    if (cfg.stats_json && !stats_json_check_path(cfg.stats_json, err,
+                                                 sizeof(err))) {
+        fprintf(stderr, "blkemu: %s\n", err);
+        return 1;
     }
     if (cfg.log_level >= 0)
         log_set_level((enum log_level)cfg.log_level);
@@ -155,9 +162,23 @@ int main(int argc, char **argv)
     uint64_t elapsed = clock_ns() - t0;
     int status = exit_status(m);
     console_close(con);
+    uint64_t stalls = iostats_total_stalls(m->iostats);
+    if (cfg.stall_fail && stalls && status == 0) {
+        status = STALL_FAIL_STATUS;
+        fprintf(stderr, "blkemu: %llu stalled requests: exit status %d "
+                "(--stall-fail)\n", (unsigned long long)stalls, status);
+    }
     if (cfg.stats) {
         print_stats(m, elapsed);
         virt_print_device_stats(v);
+        iostats_print(m->iostats);
+    }
+    if (cfg.stats_json &&
+        !stats_json_write(cfg.stats_json, m, elapsed, status, err,
+                          sizeof(err))) {
+        fprintf(stderr, "blkemu: %s\n", err);
+        if (status == 0)
+            status = 1;
     }
     virt_qmp_free(qmp);
     virt_destroy(v);

@@ -19,6 +19,7 @@ enum opt_id {
     OPT_MACHINE, OPT_MEM, OPT_SMP, OPT_BIOS, OPT_KERNEL, OPT_INITRD,
     OPT_APPEND, OPT_DUMP_DTB, OPT_NO_REBOOT, OPT_STATS, OPT_LOG,
     OPT_NOGRAPHIC, OPT_HELP, OPT_VERSION, OPT_DRIVE, OPT_OBJECT, OPT_QMP,
+    OPT_STATS_JSON, OPT_STALL_THRESHOLD, OPT_STALL_FAIL, OPT_X_NO_VCPU_WAKE,
 };
 
 struct opt_def {
@@ -40,6 +41,10 @@ static const struct opt_def opt_table[] = {
     { "version", OPT_VERSION, false },
     { "drive", OPT_DRIVE, true },     { "object", OPT_OBJECT, true },
     { "qmp", OPT_QMP, true },
+    { "stats-json", OPT_STATS_JSON, true },
+    { "stall-threshold", OPT_STALL_THRESHOLD, true },
+    { "stall-fail", OPT_STALL_FAIL, false },
+    { "x-no-vcpu-wake", OPT_X_NO_VCPU_WAKE, false },
 };
 
 const char *cmdline_usage(void)
@@ -80,7 +85,19 @@ const char *cmdline_usage(void)
 "\n"
 "Diagnostics:\n"
 "  --dump-dtb FILE        write the generated device tree blob and exit\n"
-"  --stats                print instructions and MIPS per hart at exit\n"
+"  --stats                print instructions and MIPS per hart, the disks'\n"
+"                         counters and a latency line per drive at exit\n"
+"  --stats-json FILE      write the statistics as JSON to FILE at exit\n"
+"                         (atomically: FILE.tmp, then rename; docs/latency.md)\n"
+"  --stall-threshold DURATION\n"
+"                         warn when a request waits longer than this between\n"
+"                         the guest's doorbell and host submission (default\n"
+"                         10ms; e.g. 500us, 1s; 0 or off disables)\n"
+"  --stall-fail           exit status 2 at the end if any stall happened\n"
+"                         (unless the guest chose a non-zero status)\n"
+"  --x-no-vcpu-wake       reproduce seed 003: doorbells from vCPU threads do\n"
+"                         not wake the disks' iothreads, which then poll\n"
+"                         every 499 ms as QEMU did (for testing the detector)\n"
 "  --log LEVEL            error, warning (default), info or debug\n"
 "  -nographic             accepted for QEMU compatibility (always serial)\n"
 "  -h, --help             this text\n"
@@ -89,7 +106,7 @@ const char *cmdline_usage(void)
 "Console: the guest's serial port is on stdin/stdout. Ctrl-A x quits,\n"
 "Ctrl-A h shows the escapes.\n"
 "Exit status: 0 on guest poweroff, the test device's code on failure,\n"
-"1 on errors.\n";
+"1 on errors, 2 with --stall-fail after a stall.\n";
 }
 
 static bool parse_smp(const char *v, unsigned *out)
@@ -170,6 +187,28 @@ static bool apply(struct blkemu_config *cfg, enum opt_id id, const char *name,
         }
         return true;
     case OPT_NOGRAPHIC: return true;
+    case OPT_STATS_JSON:
+        if (!*v) {
+            snprintf(err, errlen, "--stats-json: needs a file name");
+            return false;
+        }
+        cfg->stats_json = v;
+        return true;
+    case OPT_STALL_THRESHOLD:
+        if (!strcmp(v, "off")) {
+            cfg->stall_threshold_ns = 0;
+            return true;
+        }
+        if (!opts_parse_duration(v, MAX_STALL_THRESHOLD_NS,
+                                 &cfg->stall_threshold_ns)) {
+            snprintf(err, errlen, "--stall-threshold '%s': expected a "
+                     "duration up to 1 hour with a unit (10ms, 500us, 1s), "
+                     "or 0 or off", v);
+            return false;
+        }
+        return true;
+    case OPT_STALL_FAIL: cfg->stall_fail = true; return true;
+    case OPT_X_NO_VCPU_WAKE: cfg->x_no_vcpu_wake = true; return true;
     case OPT_HELP: cfg->help = true; return true;
     case OPT_VERSION: cfg->version = true; return true;
     case OPT_DRIVE:
@@ -206,7 +245,7 @@ bool cmdline_parse(int argc, char **argv, struct blkemu_config *cfg,
 {
     *cfg = (struct blkemu_config){
         .machine = "virt", .ram_size = DEFAULT_RAM_SIZE, .smp = 1,
-        .log_level = -1,
+        .log_level = -1, .stall_threshold_ns = DEFAULT_STALL_THRESHOLD_NS,
     };
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];

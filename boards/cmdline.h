@@ -13,6 +13,11 @@
 #define MIN_RAM_SIZE (16ull << 20)
 #define BLKEMU_MAX_DRIVES 16      /* PCI slots 1..16 */
 #define BLKEMU_MAX_OBJECTS 16
+#define DEFAULT_STALL_THRESHOLD_NS 10000000ull    /* 10 ms */
+#define MAX_STALL_THRESHOLD_NS (3600ull * 1000000000ull)
+/* Exit status of --stall-fail when a stall happened and the guest did not
+ * choose a status of its own. */
+#define STALL_FAIL_STATUS 2
 
 struct blkemu_config {
     const char *machine;      /* -M: only "virt" */
@@ -27,6 +32,10 @@ struct blkemu_config {
     bool no_reboot;           /* -no-reboot */
     bool stats;               /* --stats */
     const char *qmp;          /* -qmp unix:PATH,server[,nowait] */
+    const char *stats_json;   /* --stats-json FILE */
+    uint64_t stall_threshold_ns;  /* --stall-threshold; 0: off */
+    bool stall_fail;          /* --stall-fail */
+    bool x_no_vcpu_wake;      /* --x-no-vcpu-wake (seed 003 on purpose) */
     int log_level;            /* --log LEVEL; -1 = default */
     bool help, version;
     /* -drive and -object, raw (parsed by hw/drive.c when the board is

@@ -17,6 +17,7 @@
 #include "firmware/boot.h"
 #include "firmware/load.h"
 #include "hw/clint.h"
+#include "hw/iostats.h"
 #include "hw/pci_host.h"
 #include "hw/plic.h"
 #include "hw/sifive_test.h"
@@ -24,6 +25,7 @@
 #include "util/clock.h"
 #include "util/console.h"
 #include "util/log.h"
+#include "util/loop.h"
 
 #define MiB (1ull << 20)
 #define FDT_MAX_SIZE (64 * 1024)
@@ -161,6 +163,12 @@ struct virt *virt_create(const struct blkemu_config *cfg, char *err, size_t errl
         virt_destroy(v);
         return NULL;
     }
+    m->iostats = iostats_new(cfg->stall_threshold_ns);
+    if (!m->iostats) {
+        snprintf(err, errlen, "out of memory");
+        virt_destroy(v);
+        return NULL;
+    }
     v->pci = virt_pci_create(m, v->plic, cfg, err, errlen);
     if (!v->pci) {
         virt_destroy(v);
@@ -182,6 +190,7 @@ void virt_destroy(struct virt *v)
         if (v->m.harts[i])
             hart_destroy(v->m.harts[i]);
     virt_pci_free(v->pci);    /* before the PLIC its INTx lines drive */
+    iostats_free(v->m.iostats);     /* after the drives it lists */
     uart_free(v->uart);
     sifive_test_free(v->test);
     plic_free(v->plic);
@@ -342,10 +351,19 @@ bool virt_boot(struct virt *v, char *err, size_t errlen)
     return true;
 }
 
+/* A hart's thread: marked as a vCPU thread for the loops'
+ * --x-no-vcpu-wake switch (util/loop.h). */
+static void *virt_hart_thread(void *hart)
+{
+    loop_thread_set_vcpu(true);
+    return hart_thread(hart);
+}
+
 bool virt_start(struct virt *v, char *err, size_t errlen)
 {
     for (unsigned i = 0; i < v->m.nharts; i++) {
-        int rc = pthread_create(&v->threads[i], NULL, hart_thread, v->m.harts[i]);
+        int rc = pthread_create(&v->threads[i], NULL, virt_hart_thread,
+                                v->m.harts[i]);
         if (rc) {
             snprintf(err, errlen, "cannot start hart %u's thread: %s", i, strerror(rc));
             for (unsigned k = 0; k < i; k++) {

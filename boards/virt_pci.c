@@ -40,6 +40,7 @@ struct virt_pci {
         unsigned port;
     } drives[BLKEMU_MAX_DRIVES];
     unsigned ndrives;
+    bool no_vcpu_wake;          /* --x-no-vcpu-wake */
 };
 
 struct pci_host *virt_pci_host(struct virt_pci *p)
@@ -67,6 +68,8 @@ static bool make_iothread(struct virt_pci *p, const char *id, char *err,
         snprintf(err, errlen, "cannot start iothread '%s'", id);
         return false;
     }
+    /* --x-no-vcpu-wake: seed 003's lost wake-up, on purpose. */
+    loop_set_vcpu_wake(iothread_loop(p->io[p->nio]), !p->no_vcpu_wake);
     p->nio++;
     return true;
 }
@@ -166,7 +169,7 @@ static bool add_ahci_disk(struct virt_pci *p, struct machine *m,
     if (!drive_iothreads(p, d, io, &nio, err, errlen))
         return false;
     char name[48];
-    snprintf(name, sizeof(name), "ahci0.p%d", port);
+    snprintf(name, sizeof(name), "ahci0-port%d", port);   /* docs/latency.md */
     struct ahci_disk_conf c = { .name = d->id ? d->id : name, .blk = d->blk,
                                 .serial = d->serial, .io = io[0] };
     if (!d->format_given)
@@ -196,7 +199,7 @@ static bool add_disk(struct virt_pci *p, struct machine *m,
     struct iothread *io[DRIVE_MAX_IOTHREADS];
     unsigned nio;
     char name[48];
-    snprintf(name, sizeof(name), "virtio-blk%u", i);
+    snprintf(name, sizeof(name), "virtio%u", p->ndisks);  /* as QEMU's ids */
     struct vblk_conf c = {
         .name = d.id ? d.id : name, .blk = d.blk,
         .num_queues = d.num_queues ? d.num_queues
@@ -242,6 +245,7 @@ struct virt_pci *virt_pci_create(struct machine *m, struct plic *plic,
     pci_host_init(&p->host, intx, VIRT_PCIE_PIO_BASE, VIRT_PCIE_PIO_SIZE,
                   VIRT_PCIE_MMIO_BASE, VIRT_PCIE_MMIO_SIZE,
                   virt_pcie_mmio64_base(cfg->ram_size), VIRT_PCIE_MMIO64_SIZE);
+    p->no_vcpu_wake = cfg->x_no_vcpu_wake;
     for (unsigned i = 0; i < cfg->nobjects; i++) {
         char *id;
         bool ok = drive_parse_object(cfg->objects[i], &id, err, errlen) &&

@@ -48,8 +48,8 @@ int virt_pci_fdt(void *fdt, const struct blkemu_config *cfg,
 
 /* One drive, as QMP's query-block and query-blockstats show it. */
 struct virt_drive_info {
-    const char *id;             /* id=, or virtio-blkN (N = -drive index) /
-                                 * ahci0.pN */
+    const char *id;             /* id=, or virtioN (N counts virtio disks) /
+                                 * ahci0-portN */
     const char *file;
     const char *iface;          /* "virtio" or "ahci" */
     bool readonly;

@@ -11,6 +11,7 @@
 
 #include "block/block.h"
 #include "hw/machine.h"
+#include "util/clock.h"
 #include "util/iothread.h"
 #include "util/log.h"
 #include "util/loop.h"
@@ -239,8 +240,11 @@ static bool port_write(struct ahci_port *p, unsigned off, uint32_t v)
     case PX_SERR: p->serr &= ~v; break;
     case PX_SACT:
         /* §3.3.13: software sets bits, only while ST is set. */
-        if (p->cmd & PXCMD_ST)
+        if (p->cmd & PXCMD_ST) {
+            if (p->present && (v & ~p->sact))
+                iostats_doorbell(p->iosq, clock_ns());
             p->sact |= v;
+        }
         break;
     case PX_CI: {
         /* §3.3.14: software sets bits, only while ST is set; the slots go
@@ -256,6 +260,7 @@ static bool port_write(struct ahci_port *p, unsigned off, uint32_t v)
         p->pending |= fresh;
         if (fresh) {
             AHCI_INC(p->st.doorbells);
+            iostats_doorbell(p->iosq, clock_ns());
             return true;
         }
         break;
@@ -448,6 +453,17 @@ bool ahci_attach(struct ahci *a, unsigned port, const struct ahci_disk_conf *c,
     p->io = c->io;
     p->ss = blk_logical_block_size(p->blk);
     p->sectors = blk_size(p->blk) / p->ss;
+    struct iostats_drive_info di = {
+        .id = p->name, .iface = "ahci", .file = c->blk.file,
+        .readonly = c->blk.readonly, .aio = c->blk.aio, .cache = c->blk.cache,
+        .size = blk_size(p->blk), .nqueues = 1,
+    };
+    if (!(p->ios = iostats_drive_new(a->m ? a->m->iostats : NULL, &di))) {
+        iothread_run_sync(c->io, detach_on_iothread, p);
+        snprintf(err, errlen, "%s: out of memory", p->name);
+        return false;
+    }
+    p->iosq = iostats_queue(p->ios, 0);
     p->readonly = c->blk.readonly;
     if (c->serial)
         snprintf(p->serial, sizeof(p->serial), "%s", c->serial);
@@ -488,6 +504,7 @@ void ahci_free(struct ahci *a)
         struct ahci_port *p = &a->ports[i];
         if (p->blk)
             iothread_run_sync(p->io, detach_on_iothread, p);
+        iostats_drive_free(p->ios);
         for (unsigned s = 0; s < AHCI_SLOTS; s++) {
             free(p->cmds[s].iov);
             free(p->cmds[s].bounce);

@@ -159,9 +159,11 @@ static void cmd_report(struct ahci_cmd *c)
             post_d2h(p, &c->res, true);
         p->ci &= ~bit;
     }
-    if (p->is & p->ie)
-        AHCI_INC(p->st.interrupts);
     ahci_update_irq(p->a);
+    if (p->is & p->ie) {
+        AHCI_INC(p->st.interrupts);
+        iostats_irq(p->iosq, &c->lat);
+    }
 }
 
 /* The iothread lets go of a slot (lock held). */
@@ -371,6 +373,7 @@ static void cmd_io_done(void *opaque, int ret)
     }
     if (--c->parts)
         return;
+    iostats_complete(p->iosq, &c->lat, c->lat_op, c->len, c->failed);
     if (c->len && !c->failed) {
         if (c->bounce && c->is_read) {
             const uint8_t *s = c->bounce;
@@ -392,7 +395,10 @@ void ahci_cmd_submit(struct ahci_cmd *c, enum blk_op op, uint64_t off,
                      uint64_t len, unsigned flags)
 {
     struct ahci_port *p = c->p;
-    c->parts++;
+    if (c->parts++ == 0) {
+        c->lat_op = op;
+        iostats_submit(p->iosq, &c->lat);
+    }
     if (op == BLK_OP_READ || op == BLK_OP_WRITE) {
         struct iovec b = { c->bounce, c->len };
         if (c->bounce)
@@ -447,6 +453,7 @@ static void cmd_start(struct ahci_cmd *c)
     struct ahci_port *p = c->p;
     struct machine *m = p->a->m;
     AHCI_INC(p->st.cmds);
+    iostats_req_start(&c->lat, p->doorbell_ns);
     c->failed = false;
     c->err = 0;
     c->parts = 0;
@@ -534,6 +541,9 @@ static uint32_t take_slots(struct ahci_port *p)
 void ahci_port_bh(void *opaque)
 {
     struct ahci_port *p = opaque;
+    /* Taken even when no slot is: a doorbell left behind would date
+     * later commands. */
+    p->doorbell_ns = iostats_take_doorbell(p->iosq);
     pthread_mutex_lock(&p->a->lock);
     uint32_t take = take_slots(p);
     pthread_mutex_unlock(&p->a->lock);

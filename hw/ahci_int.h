@@ -16,6 +16,7 @@
 #include <sys/uio.h>
 
 #include "hw/ahci.h"
+#include "hw/iostats.h"
 #include "hw/pci.h"
 
 /* ---- generic host control (§3.1) ---- */
@@ -180,6 +181,8 @@ struct ahci_cmd {
     struct iovec *iov;          /* over guest RAM */
     unsigned niov, iov_cap;
     uint8_t *bounce;            /* when the PRDT has too many segments */
+    struct iostats_req lat;     /* phase timestamps (hw/iostats.h) */
+    enum blk_op lat_op;         /* the op of its first request */
     uint8_t buf[512 * AHCI_DSM_MAX_BLOCKS];  /* DSM ranges */
 };
 
@@ -193,6 +196,9 @@ struct ahci_port {
     struct blk *blk;
     struct iothread *io;
     struct loop_bh *bh;
+    struct iostats_drive *ios;  /* statistics: one queue per port */
+    struct iostats_queue *iosq;
+    uint64_t doorbell_ns;       /* of the commands the bottom half takes */
     uint64_t sectors;           /* in logical sectors */
     uint32_t ss;                /* logical sector size: 512 or 4096 */
     char serial[AHCI_SERIAL_MAX + 1];

@@ -41,6 +41,9 @@ struct machine {
     void (*exit_notify)(struct machine *m);
     void *board;            /* the board's private state */
     bool paused;            /* machine_pause()d; main thread only */
+    /* Per-drive I/O statistics (hw/iostats.h); the board owns it. NULL in
+     * unit tests that build devices without a board. */
+    struct iostats *iostats;
 };
 
 /* Checked translation of guest physical [gpa, gpa+len) to a host pointer.

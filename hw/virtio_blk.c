@@ -10,8 +10,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hw/iostats.h"
 #include "hw/machine.h"
 #include "hw/virtqueue.h"
+#include "util/clock.h"
 #include "util/iothread.h"
 #include "util/log.h"
 #include "util/loop.h"
@@ -26,6 +28,7 @@ struct vblk_req {
     uint32_t data_len;      /* READ/WRITE payload bytes */
     enum blk_op op;
     bool is_read;
+    struct iostats_req lat;
     struct vblk_req *next;  /* free list */
 };
 
@@ -35,6 +38,8 @@ struct vblk_queue {
     struct iothread *io;
     struct blk *blk;
     struct loop_bh *bh;
+    struct iostats_queue *ios;
+    uint64_t doorbell_ns;   /* of the requests the bottom half takes */
     /* Owned by the iothread. */
     bool started, stopping, broken, in_bh, notify_pending;
     struct vq vq;
@@ -60,6 +65,7 @@ struct virtio_blk {
     struct vblk_queue *queues;
     struct iothread **io;
     struct blk **blks;
+    struct iostats_drive *ios;
     _Atomic unsigned stop_pending;
 };
 
@@ -110,16 +116,18 @@ static struct iovec *iov_skip(struct iovec *iov, unsigned *n, size_t skip)
 
 static void queue_stop_finish(struct vblk_queue *q);
 
-static void queue_interrupt(struct vblk_queue *q)
+static bool queue_interrupt(struct vblk_queue *q)
 {
-    if (vq_should_notify(&q->vq)) {
-        INC(q->st.interrupts);
-        virtio_pci_notify_used(&q->vb->t);
-    }
+    if (!vq_should_notify(&q->vq))
+        return false;
+    INC(q->st.interrupts);
+    virtio_pci_notify_used(&q->vb->t);
+    return true;
 }
 
-/* Write the status, return the chain, maybe interrupt (§5.2.6). */
-static void req_complete(struct vblk_queue *q, struct vblk_req *r,
+/* Write the status, return the chain, maybe interrupt (§5.2.6). True if
+ * an interrupt was sent for it now. */
+static bool req_complete(struct vblk_queue *q, struct vblk_req *r,
                          uint8_t status, uint32_t used_len)
 {
     *r->status = status;
@@ -131,11 +139,11 @@ static void req_complete(struct vblk_queue *q, struct vblk_req *r,
     r->next = q->free;
     q->free = r;
     if (q->stopping)
-        return;     /* the driver is resetting: no interrupt */
-    if (q->in_bh)
-        q->notify_pending = true;
-    else
-        queue_interrupt(q);
+        return false;   /* the driver is resetting: no interrupt */
+    if (!q->in_bh)
+        return queue_interrupt(q);
+    q->notify_pending = true;
+    return false;
 }
 
 static void req_done(void *opaque, int ret)
@@ -154,9 +162,12 @@ static void req_done(void *opaque, int ret)
     } else if (r->op == BLK_OP_WRITE) {
         ADD(q->st.bytes_written, r->data_len);
     }
+    iostats_complete(q->ios, &r->lat, r->op, r->data_len,
+                     status != VIRTIO_BLK_S_OK);
     uint32_t used = r->is_read && status == VIRTIO_BLK_S_OK
                     ? r->data_len + 1 : 1;
-    req_complete(q, r, status, used);
+    if (req_complete(q, r, status, used))
+        iostats_irq(q->ios, &r->lat);
     if (q->stopping && q->inflight == 0)
         queue_stop_finish(q);
 }
@@ -181,6 +192,9 @@ static void req_submit(struct vblk_queue *q, struct vblk_req *r,
         atomic_store_explicit(&q->st.max_inflight, q->inflight,
                               memory_order_relaxed);
     INC(q->st.reqs[op]);
+    if (op == BLK_OP_DISCARD || op == BLK_OP_WRITE_ZEROES)
+        r->data_len = (uint32_t)len;    /* for the byte counters */
+    iostats_submit(q->ios, &r->lat);
     blk_submit(q->blk, op, off, iov, (int)n, len, flags, req_done, r);
 }
 
@@ -246,6 +260,7 @@ static bool req_handle(struct vblk_queue *q, struct vblk_req *r)
     unsigned in_n = e->in_num - (last->iov_len == 0);
     uint32_t in_data = e->in_len - 1;
     struct iovec *in_iov = &e->iov[e->out_num];
+    iostats_req_start(&r->lat, q->doorbell_ns);
     r->is_read = false;
     r->data_len = 0;
     if (e->out_len < 16) {
@@ -352,6 +367,7 @@ static void queue_bh(void *opaque)
     if (!q->started || q->stopping || q->broken)
         return;
     INC(q->st.batches);
+    q->doorbell_ns = iostats_take_doorbell(q->ios);
     blk_plug(q->blk);
     q->in_bh = true;
     for (;;) {
@@ -465,6 +481,7 @@ static void vblk_notify(void *dev, unsigned q)
     if (q >= vb->nq)
         return;
     INC(vb->queues[q].st.kicks);
+    iostats_doorbell(vb->queues[q].ios, clock_ns());
     loop_bh_schedule(vb->queues[q].bh);
 }
 
@@ -643,6 +660,15 @@ struct virtio_blk *virtio_blk_new(struct machine *m,
     }
     for (unsigned q = 0; q < vb->nq; q++)
         vb->queues[q].blk = vb->blks[q % vb->nio];
+    struct iostats_drive_info di = {
+        .id = vb->name, .iface = "virtio", .file = c->blk.file,
+        .readonly = c->blk.readonly, .aio = c->blk.aio, .cache = c->blk.cache,
+        .size = vb->sectors * 512, .nqueues = vb->nq,
+    };
+    if (!(vb->ios = iostats_drive_new(m ? m->iostats : NULL, &di)))
+        goto oom;
+    for (unsigned q = 0; q < vb->nq; q++)
+        vb->queues[q].ios = iostats_queue(vb->ios, q);
     struct virtio_pci_conf pc = {
         .name = vb->name, .device_id = VIRTIO_ID_BLOCK,
         .class_code = 0x010000,     /* mass storage, SCSI: as QEMU */
@@ -675,6 +701,7 @@ void virtio_blk_free(struct virtio_blk *vb)
     free(vb->blks);
     free(vb->io);
     free(vb->queues);
+    iostats_drive_free(vb->ios);
     free(vb->name);
     free(vb);
 }

@@ -8,6 +8,7 @@
 #   kernel/KEY/Image           linux-source-6.1, riscv defconfig + scripts/guest/kernel.config
 #   busybox/KEY/busybox        static busybox from `apt-get source busybox`
 #   fio/KEY/fio                static fio (with libaio from `apt-get source libaio`)
+#   iotest/KEY/iotest          scripts/guest/iotest.c (the seed-003 workload), static
 #   initramfs/KEY/initramfs.cpio.gz   busybox + fio + scripts/guest/init as /init
 #   disk/KEY/disk.ext4         the same userland as a raw ext4 image (/sbin/init)
 # and kit/current.env, KEY=path lines (KERNEL INITRD DISK BUSYBOX FIO) that
@@ -249,6 +250,26 @@ do_fio() {
     fi
 }
 
+# ----------------------------------------------------------------- iotest --
+
+# The seed-003 workload (scripts/guest/iotest.c): Linux AIO through raw
+# system calls, so it needs nothing but the cross compiler's libc.
+iotest_build() {
+    local out=$1
+    mkdir -p "$out"
+    "${CROSS}gcc" -static -O2 -Wall -Wextra -Werror -ffile-prefix-map="$GUEST=guest" \
+        -Wl,--build-id=none -o "$out/iotest.tmp" "$GUEST/iotest.c"
+    "${CROSS}strip" "$out/iotest.tmp"
+    mv "$out/iotest.tmp" "$out/iotest"
+}
+
+do_iotest() {
+    local k
+    k=$(key iotest "$(cat "$GUEST/iotest.c")" "$(declare -f iotest_build)" "$(toolchain_id)")
+    IOTEST=$CACHE/iotest/$k/iotest
+    [ -e "$IOTEST" ] || { log "building iotest"; iotest_build "$CACHE/iotest/$k"; }
+}
+
 # ------------------------------------------------------ initramfs and disk --
 
 # rootfs_tree DIR — the guest's file tree: busybox with its applet links,
@@ -263,6 +284,7 @@ rootfs_tree() {
         [ "$link" = /bin/busybox ] || [ -e "$d$link" ] || ln -s /bin/busybox "$d$link"
     done <"$(dirname "$BUSYBOX")/busybox.links"
     install -m 755 "$FIO" "$d/usr/bin/fio"
+    install -m 755 "$IOTEST" "$d/usr/bin/iotest"
     install -m 755 "$GUEST/init" "$d/init"
     ln -sf /init "$d/sbin/init"
     install -m 644 "$GUEST"/fio/*.fio "$d/etc/fio/"
@@ -328,8 +350,9 @@ do_userland() {
     local k
     do_busybox
     do_fio
+    do_iotest
     # Contents, not paths: the same inputs give the same key in any cache.
-    k=$(key rootfs "$(cat "$BUSYBOX" "$FIO" "$GUEST/init" "$GUEST"/fio/*.fio | sha256sum)" \
+    k=$(key rootfs "$(cat "$BUSYBOX" "$FIO" "$IOTEST" "$GUEST/init" "$GUEST"/fio/*.fio | sha256sum)" \
         "$(declare -f rootfs_tree initramfs_build)")
     INITRD=$CACHE/initramfs/$k/initramfs.cpio.gz
     [ -e "$INITRD" ] || { log "packing the initramfs"; initramfs_build "$CACHE/initramfs/$k" "i$k"
@@ -374,7 +397,7 @@ write_env() {
 prune_cache() {
     local d keep
     keep=$(cat "$CACHE/kit/current.env")
-    for d in "$CACHE"/{kernel,initramfs,disk,busybox,fio}/*/; do
+    for d in "$CACHE"/{kernel,initramfs,disk,busybox,fio,iotest}/*/; do
         [ -d "$d" ] || continue
         case "$keep" in *"=${d%/}/"*) continue ;; esac
         log "pruning ${d%/}"

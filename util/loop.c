@@ -65,6 +65,7 @@ struct loop {
     atomic_bool quit;
     atomic_bool bh_any;         /* some bottom half may be scheduled */
     atomic_bool calls_any;      /* the call queue may be non-empty */
+    atomic_bool no_vcpu_wake;   /* loop_set_vcpu_wake(l, false) */
 
     struct loop_bh *bhs;        /* loop thread only */
     bool bh_garbage;
@@ -107,6 +108,28 @@ static void loop_notify(struct loop *l)
     } while (r < 0 && errno == EINTR);
     /* EAGAIN means the counter is already non-zero: the loop will wake. */
     stat_inc(&l->st_wakeups);
+}
+
+/* Set by loop_thread_set_vcpu() on the board's hart threads. */
+static _Thread_local bool loop_tls_vcpu;
+
+void loop_thread_set_vcpu(bool vcpu)
+{
+    loop_tls_vcpu = vcpu;
+}
+
+void loop_set_vcpu_wake(struct loop *l, bool wake)
+{
+    atomic_store(&l->no_vcpu_wake, !wake);
+}
+
+/* loop_notify() for queued work, unless seed 003 is being reproduced. */
+static void loop_notify_work(struct loop *l)
+{
+    if (loop_tls_vcpu &&
+        atomic_load_explicit(&l->no_vcpu_wake, memory_order_relaxed))
+        return;
+    loop_notify(l);
 }
 
 struct loop *loop_new(void)
@@ -317,7 +340,7 @@ void loop_bh_schedule(struct loop_bh *bh)
     if (atomic_exchange(&bh->scheduled, true))
         return;     /* already pending: whoever set it notifies */
     atomic_store(&l->bh_any, true);
-    loop_notify(l);
+    loop_notify_work(l);
 }
 
 static void bh_sweep(struct loop *l)
@@ -379,7 +402,7 @@ bool loop_call(struct loop *l, loop_cb *fn, void *opaque)
     l->call_tail = &c->next;
     pthread_mutex_unlock(&l->lock);
     atomic_store(&l->calls_any, true);
-    loop_notify(l);
+    loop_notify_work(l);
     return true;
 }
 
@@ -548,6 +571,12 @@ bool loop_run_once(struct loop *l, bool blocking)
          * included (see the protocol at the top of this file). */
         atomic_store(&l->polling, true);
         timeout = timer_timeout(l, &ts);
+        if (atomic_load_explicit(&l->no_vcpu_wake, memory_order_relaxed) &&
+            (!timeout || ts.tv_sec > 0 ||
+             (uint64_t)ts.tv_nsec > LOOP_X_NO_WAKE_POLL_NS)) {
+            ts = (struct timespec){ 0, (long)LOOP_X_NO_WAKE_POLL_NS };
+            timeout = &ts;
+        }
         if (work_pending(l)) {
             ts = (struct timespec){ 0, 0 };
             timeout = &ts;

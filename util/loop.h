@@ -121,6 +121,20 @@ bool loop_timer_pending(struct loop_timer *t);
 /* Disarm and free `t`. Loop thread; safe from inside its own callback. */
 void loop_timer_free(struct loop_timer *t);
 
+/* Seed 003 on purpose (--x-no-vcpu-wake; docs/latency.md). With `wake`
+ * false, loop_bh_schedule() and loop_call() made on a thread marked as a
+ * vCPU thread (loop_thread_set_vcpu) publish the work but do not wake this
+ * loop — QEMU's bug before the fix in seeds/003 — and the loop, to pick
+ * such work up late rather than never, never sleeps longer than
+ * LOOP_X_NO_WAKE_POLL_NS (QEMU's 499 ms ppoll timeout): a stall, not a
+ * hang. Default true (the rule of this file). Any thread. */
+#define LOOP_X_NO_WAKE_POLL_NS 499000000ull
+void loop_set_vcpu_wake(struct loop *l, bool wake);
+
+/* Mark (or unmark) the calling thread as a vCPU thread, for
+ * loop_set_vcpu_wake. The board's hart threads do this first. */
+void loop_thread_set_vcpu(bool vcpu);
+
 /* A snapshot of the loop's counters. Any thread (values are approximate
  * while the loop runs). */
 struct loop_stats loop_get_stats(struct loop *l);

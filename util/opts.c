@@ -57,3 +57,30 @@ bool opts_parse_uint(const char *s, uint64_t min, uint64_t max, uint64_t *out)
     *out = v;
     return true;
 }
+
+bool opts_parse_duration(const char *s, uint64_t max_ns, uint64_t *out)
+{
+    static const struct { const char *suffix; double ns; } units[] = {
+        { "ns", 1 }, { "us", 1e3 }, { "ms", 1e6 }, { "s", 1e9 },
+    };
+    if (!s || !isdigit((unsigned char)*s))
+        return false;
+    errno = 0;
+    char *end;
+    double v = strtod(s, &end);
+    if (errno || end == s || !isfinite(v) || v < 0)
+        return false;
+    for (const char *c = s; c < end; c++)
+        if (!isdigit((unsigned char)*c) && *c != '.')
+            return false;   /* plain decimals only: no "0x10", "1e3" */
+    double ns = -1;
+    if (!*end && v == 0)
+        ns = 0;         /* "0" needs no unit */
+    for (size_t i = 0; *end && i < sizeof(units) / sizeof(units[0]); i++)
+        if (!strcmp(end, units[i].suffix))
+            ns = v * units[i].ns;
+    if (ns < 0 || ns > (double)max_ns || ns != floor(ns))
+        return false;
+    *out = (uint64_t)ns;
+    return true;
+}

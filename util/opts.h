@@ -16,4 +16,9 @@ bool opts_parse_size(const char *s, uint64_t default_unit, uint64_t *out);
 /* Parse an unsigned decimal integer in [min, max]; false otherwise. */
 bool opts_parse_uint(const char *s, uint64_t min, uint64_t max, uint64_t *out);
 
+/* Parse a duration: a decimal number with a unit, ns, us, ms or s
+ * ("10ms", "500us", "1.5s"); "0" alone needs no unit. False on garbage, a
+ * missing unit, fractional nanoseconds or more than max_ns. */
+bool opts_parse_duration(const char *s, uint64_t max_ns, uint64_t *out);
+
 #endif

@@ -99,6 +99,9 @@ def main():
     check("dump-dtb writes a blob", ok, r.stderr)
     drive_cases(tmp)
     qmp_cases(tmp)
+
+
+    latency_cases(tmp)
     print(f"{passed} passed, {failed} failed")
     return 1 if failed else 0
 
@@ -194,6 +197,34 @@ def qmp_cases(tmp):
     srv.close()
     r = run(["--help"])
     check("qmp: --help lists -qmp", "-qmp unix:PATH" in r.stdout, r.stdout)
+
+
+def latency_cases(tmp):
+    """--stall-threshold, --stall-fail, --stats-json (issue 7): one line, exit 1."""
+    dtb = ["--dump-dtb", os.path.join(tmp, "l.dtb")]
+    for bad, why in (("abc", "garbage"), ("10", "no unit"), ("-5ms", "negative"),
+                     ("7200s", "over an hour"), ("1.5ns", "fractional ns"),
+                     ("10 ms", "a space"), ("10msec", "unknown unit"), ("", "empty"),
+                     ("on", "on")):
+        expect_error(f"stall-threshold: {why}", ["--stall-threshold", bad] + dtb,
+                     f"--stall-threshold '{bad}'")
+    for good in ("10ms", "500us", "1s", "0", "off", "2.5ms", "3600s"):
+        r = run(["--stall-threshold=" + good] + dtb)
+        check(f"stall-threshold: {good} accepted", r.returncode == 0, r.stderr)
+    expect_error("stall-fail takes no value", ["--stall-fail=1"] + dtb, "takes no value")
+    expect_error("stats-json: no directory",
+                 ["--stats-json", os.path.join(tmp, "nodir", "s.json")] + dtb,
+                 "does not exist")
+    expect_error("stats-json: a directory", ["--stats-json", tmp] + dtb, "is a directory")
+    expect_error("stats-json: empty", ["--stats-json="] + dtb, "needs a file name")
+    expect_error("stats-json: missing value", ["--stats-json"], "needs a value")
+    r = run(["--stats-json", os.path.join(tmp, "s.json"), "--stall-fail",
+             "--x-no-vcpu-wake"] + dtb)
+    check("latency options accepted", r.returncode == 0, r.stderr)
+    r = run(["--help"])
+    check("help lists the latency options", all(
+        o in r.stdout for o in ["--stats-json", "--stall-threshold", "--stall-fail",
+                                "--x-no-vcpu-wake"]), r.stdout)
 
 
 if __name__ == "__main__":

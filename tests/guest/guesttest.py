@@ -24,6 +24,8 @@ import sys
 import threading
 import time
 
+import latency  # tests/guest/latency.py (issue 7)
+
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 FW = "/usr/lib/riscv64-linux-gnu/opensbi/generic/fw_dynamic.bin"
 
@@ -586,7 +588,7 @@ class Harness:
             ("ahci-trim-flush", self.t_ahci_trim_flush),
             ("ahci-six-disks", self.t_ahci_six),
             ("ahci-readonly", self.t_ahci_readonly),
-        ]
+        ] + latency.tests(self)
 
 
 def bench(h, runs):

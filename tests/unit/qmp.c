@@ -309,7 +309,7 @@ Test(virt_qmp, query_block_lists_drives_in_order)
     cr_expect(strstr(t0, "\"ro\":false"), "%s", t0);
     cr_expect(strstr(t0, "\"virtual-size\":1048576"), "%s", t0);
     cr_expect(strstr(t0, "\"if\":\"virtio\""), "%s", t0);
-    cr_expect(strstr(t1, "\"device\":\"ahci0.p0\""), "%s", t1);
+    cr_expect(strstr(t1, "\"device\":\"ahci0-port0\""), "%s", t1);
     cr_expect(strstr(t1, "\"ro\":true"), "%s", t1);
     cr_expect(strstr(t1, "\"if\":\"ahci\""), "%s", t1);
     json_object_put(r);
