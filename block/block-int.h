@@ -22,6 +22,7 @@
 
 struct loop;
 struct loop_bh;
+struct loop_timer;
 
 /* What the engine is asked to do: the core maps device ops onto these. */
 enum blk_eop {
@@ -62,6 +63,11 @@ struct blk_req {
     bool zero_writes;            /* WRITE_ZEROES emulated with writes */
     unsigned retries;            /* consecutive -EAGAINs */
 
+    /* Held by an injected delay (delay list, by deadline): what to do
+     * when it ends — 0 submit, 1 complete with 0, < 0 fail with it. */
+    uint64_t inj_deadline;
+    int inj_then;
+
     /* Timestamps (clock_ns) for the latency histograms to come. */
     uint64_t t_submit, t_complete;
 
@@ -99,7 +105,8 @@ struct blk_counters {
     _Atomic uint64_t ops[BLK_OP__COUNT], bytes[BLK_OP__COUNT],
         errors[BLK_OP__COUNT], total_ns[BLK_OP__COUNT];
     _Atomic uint64_t in_flight, max_in_flight, flushes, fua_writes,
-        bounced, resubmits, submit_calls, early_completions;
+        bounced, resubmits, submit_calls, early_completions,
+        injected_errors, injected_delays;
 };
 
 struct blk {
@@ -133,6 +140,13 @@ struct blk {
     void *zero_buf;              /* aligned zeroes for emulated zeroing */
     size_t zero_buf_len;
 
+    /* Fault/latency injection (block/inject.h): the drive's shared rule
+     * set, and the requests held by a delay, earliest deadline first,
+     * released by delay_timer (home loop). */
+    struct blk_inject *inj;
+    struct blk_req *delayed;
+    struct loop_timer *delay_timer;
+
     struct blk_counters st;
 };
 
@@ -149,6 +163,11 @@ void blk__flush(struct blk *b);
  * submitted together at the end. */
 void blk__batch_begin(struct blk *b);
 void blk__batch_end(struct blk *b);
+
+/* Injection (block/request.c): the delay timer's callback, and releasing
+ * every held request at once (drain, close). Home loop thread. */
+void blk__delay_timer(void *opaque);
+void blk__delay_release_all(struct blk *b);
 
 /* Counter helpers (home loop thread). */
 static inline void blk__count(_Atomic uint64_t *c, uint64_t n)

@@ -16,6 +16,7 @@
 #include <sys/statfs.h>
 #include <unistd.h>
 
+#include "block/inject.h"
 #include "util/log.h"
 #include "util/loop.h"
 
@@ -206,9 +207,19 @@ static struct blk *blk_alloc(const struct blk_opts *o, struct loop *home)
         return NULL;
     b->path = strdup(o->file);
     b->done_bh = loop_bh_new(home, blk__done_bh, b);
-    if (!b->path || !b->done_bh) {
+    b->delay_timer = loop_timer_new(home, blk__delay_timer, b);
+    if (o->inject) {
+        blk_inject_ref(o->inject);
+        b->inj = o->inject;
+    } else {
+        b->inj = blk_inject_new(NULL, NULL, 0);
+    }
+    if (!b->path || !b->done_bh || !b->delay_timer || !b->inj) {
         if (b->done_bh)
             loop_bh_free(b->done_bh);
+        if (b->delay_timer)
+            loop_timer_free(b->delay_timer);
+        blk_inject_unref(b->inj);
         free(b->path);
         free(b);
         return NULL;
@@ -229,6 +240,8 @@ static void blk_release(struct blk *b)
 {
     pool_destroy(&b->reqs, blk__req_destroy);
     loop_bh_free(b->done_bh);
+    loop_timer_free(b->delay_timer);
+    blk_inject_unref(b->inj);
     if (b->fd >= 0)
         close(b->fd);
     free(b->zero_buf);
@@ -327,5 +340,19 @@ struct blk_stats blk_get_stats(const struct blk *b)
     s.resubmits = ld(&b->st.resubmits);
     s.submit_calls = ld(&b->st.submit_calls);
     s.early_completions = ld(&b->st.early_completions);
+    s.injected_errors = ld(&b->st.injected_errors);
+    s.injected_delays = ld(&b->st.injected_delays);
     return s;
+}
+
+bool blk_set_inject(struct blk *b, const char *rules, char *err,
+                    size_t errlen)
+{
+    return blk_inject_set(b->inj, rules, err, errlen);
+}
+
+unsigned blk_get_inject(const struct blk *b, struct blk_inject_info *out,
+                        unsigned max)
+{
+    return blk_inject_list(b->inj, out, max);
 }

@@ -28,6 +28,8 @@
 
 struct loop;
 struct blk;
+struct blk_inject;
+struct blk_inject_info;
 
 /* Image formats. Always stated by the user or defaulted by the caller;
  * the block layer never looks at an image's contents to guess one (a raw
@@ -53,6 +55,10 @@ struct blk_opts {
     enum blk_aio aio;
     enum blk_cache cache;
     bool readonly;
+    /* Fault/latency injection rules (block/inject.h), shared by all the
+     * handles opened with them (a drive's iothreads); blk_open takes a
+     * reference. NULL: the drive gets a rule set of its own, empty. */
+    struct blk_inject *inject;
 };
 
 enum blk_op {
@@ -101,6 +107,8 @@ struct blk_stats {
     uint64_t resubmits;        /* short transfers and -EAGAIN resubmitted */
     uint64_t submit_calls;     /* submission syscalls (io_uring_enter...) */
     uint64_t early_completions;/* harvested right after submitting (seed 000) */
+    uint64_t injected_errors;  /* failed by an injection rule (also errors) */
+    uint64_t injected_delays;  /* held by an injection rule's delay */
 };
 
 /* Open a drive. `home` is the loop that runs its completions (see the
@@ -160,6 +168,25 @@ bool blk_poll(struct blk *b);
 
 /* A snapshot of the drive's counters. Any thread. */
 struct blk_stats blk_get_stats(const struct blk *b);
+
+/* Replace the drive's injection rules (block/inject.h syntax; "" clears
+ * them). The rules are shared by every handle of the drive, so any one
+ * handle will do. Any thread. False with one line in err if `rules` is
+ * malformed; then nothing changes. Requests already held by a delay keep
+ * it. */
+bool blk_set_inject(struct blk *b, const char *rules, char *err,
+                    size_t errlen);
+
+/* The drive's active rules and how often each matched and fired; returns
+ * the number of rules (only `max` are written). Any thread. */
+unsigned blk_get_inject(const struct blk *b, struct blk_inject_info *out,
+                        unsigned max);
+
+/* Send every request held by an injected delay on now, without waiting
+ * for its deadline: a device reset (or a drain) must not wait a delay
+ * out — the guest's timeout recovery resets the device exactly when a
+ * delay is longer than its patience. Home loop thread. */
+void blk_release_delayed(struct blk *b);
 
 /* Names, for messages and --stats: "io_uring", "native", "threads";
  * "none", "writeback"; "read", "write", ... */

@@ -11,9 +11,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "block/inject.h"
 #include "util/clock.h"
 #include "util/log.h"
 #include "util/loop.h"
+
+/* req_inject(): the request is held by a delay. */
+#define REQ_HELD 2
 
 /* Consecutive -EAGAINs (or -EINTRs) before a request fails with them. */
 #define BLK_MAX_RETRIES 64
@@ -441,6 +445,97 @@ void blk__batch_end(struct blk *b)
         blk__flush(b);
 }
 
+/* ---- injection (block/inject.h) -------------------------------------- */
+
+/* Hold `r` on the delay list, earliest deadline first. Rules have few
+ * distinct delays, so the new one usually goes at or near the end; the
+ * walk is bounded by the requests in flight. */
+static void delay_hold(struct blk *b, struct blk_req *r)
+{
+    struct blk_req **pp = &b->delayed;
+    while (*pp && (*pp)->inj_deadline <= r->inj_deadline)
+        pp = &(*pp)->next;
+    r->next = *pp;
+    *pp = r;
+    if (b->delayed == r)
+        loop_timer_mod(b->delay_timer, r->inj_deadline);
+}
+
+/* Send held requests on: to the engine, or to their (injected) end.
+ * Callbacks are deferred to done_bh and submissions batched, as inside
+ * blk_submit. */
+static void delay_release(struct blk *b, struct blk_req *list)
+{
+    b->submitting++;
+    blk__batch_begin(b);
+    while (list) {
+        struct blk_req *r = list;
+        list = r->next;
+        r->next = NULL;
+        if (r->inj_then == 0)
+            b->engine->queue(b, r);
+        else
+            req_finish(r, r->inj_then < 0 ? r->inj_then : 0);
+    }
+    blk__batch_end(b);
+    b->submitting--;
+}
+
+void blk__delay_timer(void *opaque)
+{
+    struct blk *b = opaque;
+    uint64_t now = clock_ns();
+    struct blk_req *list = b->delayed, **tail = &b->delayed;
+    while (*tail && (*tail)->inj_deadline <= now)
+        tail = &(*tail)->next;
+    b->delayed = *tail;
+    *tail = NULL;
+    if (b->delayed)
+        loop_timer_mod(b->delay_timer, b->delayed->inj_deadline);
+    if (b->delayed != list)
+        delay_release(b, list);
+}
+
+void blk_release_delayed(struct blk *b)
+{
+    blk__delay_release_all(b);
+}
+
+void blk__delay_release_all(struct blk *b)
+{
+    struct blk_req *list = b->delayed;
+    if (!list)
+        return;
+    b->delayed = NULL;
+    loop_timer_del(b->delay_timer);
+    delay_release(b, list);
+}
+
+/* Apply the drive's rules to a validated request whose preparation
+ * returned `ret` (0 submit, 1 nothing to do). Returns what to do now:
+ * `ret` unchanged, an injected -errno (the request never reaches the
+ * host), or REQ_HELD. A delay holds the request *before* it reaches the
+ * host: the guest sees a slow device, a delayed write is not on the
+ * medium before it completes, and an error combined with a delay fails
+ * after the delay, still without touching the host file. */
+static int req_inject(struct blk *b, struct blk_req *r, int ret)
+{
+    struct blk_inject_verdict v;
+    if (!blk_inject_check(b->inj, r->op, r->offset, r->len, &v))
+        return ret;
+    if (v.err) {
+        blk__count(&b->st.injected_errors, 1);
+        ret = v.err;
+    }
+    if (!v.delay_ns)
+        return ret;
+    blk__count(&b->st.injected_delays, 1);
+    r->inj_then = ret;
+    r->inj_deadline = clock_ns() + v.delay_ns;
+    delay_hold(b, r);
+    return REQ_HELD;
+}
+
 /* No request object: the callback still must not run inline. */
 static void submit_oom(struct blk *b, blk_cb *cb, void *opaque)
 {
@@ -483,7 +578,11 @@ void blk_submit(struct blk *b, enum blk_op op, uint64_t offset,
 
     b->submitting++;
     int ret = req_prepare(b, r, iov, iovcnt, len);
-    if (ret != 0) {
+    if (ret >= 0)
+        ret = req_inject(b, r, ret);
+    if (ret == REQ_HELD) {
+        /* the delay timer sends it on */
+    } else if (ret != 0) {
         req_finish(r, ret < 0 ? ret : 0);
     } else {
         b->engine->queue(b, r);
@@ -524,9 +623,14 @@ void blk_drain(struct blk *b)
     b->plugged = 0;
     blk__flush(b);
     for (;;) {
+        /* Draining cuts injected delays short: a reset or close does not
+         * wait for them. */
+        blk__delay_release_all(b);
         run_done_list(b);
         if (atomic_load_explicit(&b->st.in_flight, memory_order_relaxed) == 0)
             break;
+        if (b->delayed)
+            continue;
         if (!b->engine->wait(b) && !b->done_head && !b->noom) {
             log_error("blk %s: %llu requests in flight but none in the "
                       "engine", b->path,

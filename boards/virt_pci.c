@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "block/inject.h"
 #include "boards/virt.h"
 #include "hw/ahci.h"
 #include "hw/drive.h"
@@ -360,6 +361,26 @@ int virt_pci_fdt(void *fdt, const struct blkemu_config *cfg,
     return fdt_end_node(fdt);
 }
 
+/* --stats: a drive's injection rules and what they did, if it has any. */
+static void print_inject(const char *name, struct blk *blk,
+                         const struct blk_stats *b)
+{
+    struct blk_inject_info info[BLK_INJECT_MAX_RULES];
+    unsigned n = blk ? blk_get_inject(blk, info, BLK_INJECT_MAX_RULES) : 0;
+    if (n > BLK_INJECT_MAX_RULES)
+        n = BLK_INJECT_MAX_RULES;
+    if (!n && !b->injected_errors && !b->injected_delays)
+        return;
+    fprintf(stderr, "blkemu: stats: %s inject errors %llu delays %llu\r\n",
+            name, (unsigned long long)b->injected_errors,
+            (unsigned long long)b->injected_delays);
+    for (unsigned i = 0; i < n; i++)
+        fprintf(stderr, "blkemu: stats: %s inject rule %u %s matched %llu "
+                "fired %llu\r\n", name, i + 1, info[i].text,
+                (unsigned long long)info[i].matched,
+                (unsigned long long)info[i].fired);
+}
+
 /* --stats lines of the AHCI ports with a disk. */
 static void print_ahci_stats(struct ahci *a)
 {
@@ -384,6 +405,9 @@ static void print_ahci_stats(struct ahci *a)
                 (unsigned long long)s.max_inflight,
                 (unsigned long long)b.flushes, (unsigned long long)b.bounced,
                 (unsigned long long)b.submit_calls);
+        char name[16];
+        snprintf(name, sizeof(name), "ahci.p%u", i);
+        print_inject(name, ahci_port_blk(a, i), &b);
     }
 }
 
@@ -401,6 +425,9 @@ void virt_pci_print_stats(struct virt_pci *p)
                 (unsigned long long)b.early_completions,
                 (unsigned long long)b.resubmits,
                 (unsigned long long)b.max_in_flight);
+        char name[16];
+        snprintf(name, sizeof(name), "disk%u", i);
+        print_inject(name, virtio_blk_get_blk(vb), &b);
         for (unsigned q = 0; q < virtio_blk_num_queues(vb); q++) {
             struct vblk_queue_stats s = virtio_blk_queue_stats(vb, q);
             fprintf(stderr, "blkemu: stats: disk%u q%u read %llu (%llu B) "

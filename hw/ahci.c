@@ -61,6 +61,12 @@ static void port_abort(struct ahci_port *p)
     p->gen++;
     p->halted = false;
     p->srst = false;
+    if (p->inflight && p->bh) {
+        /* Requests held by an injected delay would keep CR set until
+         * their deadline: the iothread sends them on now. */
+        p->release_delays = true;
+        loop_bh_schedule(p->bh);
+    }
 }
 
 /* The device after a COMRESET, SRST or power-on: signature, ready
@@ -552,4 +558,9 @@ struct blk_stats ahci_get_blk_stats(struct ahci *a, unsigned port)
     if (port < AHCI_PORTS && a->ports[port].blk)
         s = blk_get_stats(a->ports[port].blk);
     return s;
+}
+
+struct blk *ahci_port_blk(struct ahci *a, unsigned port)
+{
+    return port < AHCI_PORTS ? a->ports[port].blk : NULL;
 }

@@ -96,6 +96,9 @@ bool ahci_port_present(const struct ahci *a, unsigned port);
 struct ahci_port_stats ahci_get_port_stats(struct ahci *a, unsigned port);
 /* The block layer's counters for the disk on `port` (zero if none). */
 struct blk_stats ahci_get_blk_stats(struct ahci *a, unsigned port);
+/* The block handle of the disk on `port` (NULL if none): for the
+ * control socket's injection rules (blk_set_inject). */
+struct blk *ahci_port_blk(struct ahci *a, unsigned port);
 
 /* The ABAR's MMIO ops (opaque: the struct ahci), for tests. */
 extern const struct mmio_ops ahci_mmio_ops;

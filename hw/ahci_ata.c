@@ -189,6 +189,7 @@ static void ata_rw(struct ahci_cmd *c, bool write, bool ext, bool ncq,
         return fail_now(c, ATA_ERR_IDNF | ATA_ERR_ABRT);
     c->len = n * p->ss;
     c->is_read = !write;
+    c->res.lba = lba;           /* reported if the command fails */
     if (!ahci_cmd_map(c))
         return;
     if (ncq)

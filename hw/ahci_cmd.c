@@ -130,10 +130,22 @@ static void cmd_report(struct ahci_cmd *c)
     uint8_t *h = machine_ram_ptr(p->a->m, c->clb + 32ull * c->slot + 4, 4);
     if (h && c->done != DONE_NCQ)
         st32(h, c->prdbc);      /* PRDBC: bytes transferred (§4.2.2) */
+    if (c->done == DONE_NCQ && p->halted) {
+        /* After an NCQ error the device aborts the commands still
+         * outstanding (SATA 3.2 §13.6.5): no more SDB FISes, the first
+         * error stays in log 10h, and the host retries the others once
+         * it has read the log. */
+        p->ncq_tags &= ~bit;
+        return;
+    }
     if (c->failed) {
         AHCI_INC(p->st.tf_errors);
+        /* The LBA registers name the first failing sector; we fail the
+         * whole command, so that is its first LBA (the guest must not
+         * take the sectors before it as done). */
         struct ata_result r = { .status = ATA_STS_DRDY | ATA_STS_ERR,
-                                .error = c->err };
+                                .error = c->err, .device = 0x40,
+                                .lba = c->res.lba };
         if (c->done == DONE_NCQ) {
             /* NCQ error: the tag goes to log 10h for the driver's
              * recovery (SATA §13.7.4); SActive bits stay. */
@@ -369,7 +381,12 @@ static void cmd_io_done(void *opaque, int ret)
     if (ret < 0 && ret != -EOPNOTSUPP) {     /* a discard is only a hint */
         log_debug("%s: slot %u: host I/O failed: %s", p->name, c->slot,
                   strerror(-ret));
-        ahci_cmd_fail(c, c->is_read ? ATA_ERR_UNC : ATA_ERR_ABRT);
+        /* A read or write that hit a media error (-EIO, also an injected
+         * one) ends like a disk's unrecoverable error: UNC, which libata
+         * fails at once (no retry) with a medium error. Anything else
+         * (no space, flush, trim) is ABRT. */
+        bool media = c->len && (c->is_read || ret == -EIO);
+        ahci_cmd_fail(c, media ? ATA_ERR_UNC : ATA_ERR_ABRT);
     }
     if (--c->parts)
         return;
@@ -546,7 +563,11 @@ void ahci_port_bh(void *opaque)
     p->doorbell_ns = iostats_take_doorbell(p->iosq);
     pthread_mutex_lock(&p->a->lock);
     uint32_t take = take_slots(p);
+    bool release = p->release_delays;
+    p->release_delays = false;
     pthread_mutex_unlock(&p->a->lock);
+    if (release)
+        blk_release_delayed(p->blk);
     if (!take)
         return;
     AHCI_INC(p->st.batches);

@@ -213,6 +213,7 @@ struct ahci_port {
                                  * ST is cleared (§6.2.2.1) */
     bool srst;                  /* SRST seen in a control FIS */
     unsigned inflight;          /* busy slots: CR stays set until 0 */
+    bool release_delays;        /* aborted: send held requests on (bh) */
     /* ATA device state: under a->lock. */
     bool wce;                   /* write cache enabled */
     uint8_t udma;               /* selected transfer mode */

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "block/inject.h"
 #include "hw/virtio_blk.h"
 #include "util/opts.h"
 
@@ -108,6 +109,34 @@ static bool set_str(char **dst, const char *key, const char *v, char *err,
     return *dst != NULL;
 }
 
+/* inject=RULES: checked on its own (so the message names this value),
+ * then appended to the drive's rules. */
+static bool parse_inject(struct drive_opts *d, const char *v, char *err,
+                         size_t errlen)
+{
+    struct blk_inject_rule rules[BLK_INJECT_MAX_RULES];
+    char why[256];
+    int n = blk_inject_parse(v, rules, BLK_INJECT_MAX_RULES, why,
+                             sizeof(why));
+    if (n == 0 && !why[0])
+        snprintf(why, sizeof(why), "no rule (e.g. inject=eio@write#100)");
+    if (n <= 0) {
+        snprintf(err, errlen, "-drive inject=%.200s: %s", v, why);
+        return false;
+    }
+    size_t old = d->inject ? strlen(d->inject) + 1 : 0;
+    char *all = realloc(d->inject, old + strlen(v) + 1);
+    if (!all) {
+        snprintf(err, errlen, "out of memory");
+        return false;
+    }
+    if (old)
+        all[old - 1] = ';';
+    strcpy(all + old, v);
+    d->inject = all;
+    return true;
+}
+
 /* One key=value of -drive. */
 static bool drive_apply(struct drive_opts *d, const char *key, const char *v,
                         char *err, size_t errlen)
@@ -205,6 +234,8 @@ static bool drive_apply(struct drive_opts *d, const char *key, const char *v,
     }
     if (!strcmp(key, "iothread"))
         return parse_iothreads(d, v, err, errlen);
+    if (!strcmp(key, "inject"))
+        return parse_inject(d, v, err, errlen);
     if (!strcmp(key, "id")) {
         if (!drive_id_valid(v)) {
             snprintf(err, errlen, "-drive id=%s: not a valid id", v);
@@ -214,7 +245,7 @@ static bool drive_apply(struct drive_opts *d, const char *key, const char *v,
     }
     snprintf(err, errlen, "-drive: unknown option '%s' (known: file, if, "
              "format, aio, cache, readonly, num-queues, serial, iothread, id, "
-             "port)",
+             "port, inject)",
              key);
     return false;
 }
@@ -285,6 +316,15 @@ bool drive_parse(const char *spec, struct drive_opts *d, char *err,
     }
     if (!drive_check_iface(d, err, errlen))
         goto fail;
+    if (d->inject) {
+        /* Each inject= parsed; together they may still be too many. */
+        char why[256];
+        d->blk.inject = blk_inject_new(d->inject, why, sizeof(why));
+        if (!d->blk.inject) {
+            snprintf(err, errlen, "-drive inject: %s", why);
+            goto fail;
+        }
+    }
     d->blk.file = d->file;
     return true;
 fail_pair:
@@ -299,6 +339,8 @@ void drive_opts_free(struct drive_opts *d)
     free(d->file);
     free(d->id);
     free(d->serial);
+    free(d->inject);
+    blk_inject_unref(d->blk.inject);
     for (unsigned i = 0; i < d->n_iothreads; i++)
         free(d->iothreads[i]);
     memset(d, 0, sizeof(*d));

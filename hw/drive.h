@@ -3,9 +3,9 @@
  *
  *   -drive file=PATH[,if=virtio][,format=raw][,aio=io_uring|native|threads]
  *          [,cache=none|writeback][,readonly=on|off][,num-queues=N]
- *          [,serial=STR][,iothread=ID[:ID...]][,id=NAME]
+ *          [,serial=STR][,iothread=ID[:ID...]][,id=NAME][,inject=RULES]...
  *   -drive file=PATH,if=ahci[,format,aio,cache,readonly,serial,id][,port=N]
- *          [,iothread=ID]
+ *          [,iothread=ID][,inject=RULES]...
  *   -object iothread,id=ID
  *
  * QEMU's syntax: comma-separated key=value pairs, ",," is a literal comma
@@ -16,6 +16,9 @@
  * like anything). if=ahci puts the disk on a port (0-5) of the one AHCI
  * controller: port=N, or the lowest free port; num-queues does not apply
  * and one iothread serves the port.
+ *
+ * inject=RULES (block/inject.h, docs/inject.md) may be repeated; the rules
+ * of all of them form the drive's rule set, in order.
  *
  * Only syntax and values are checked here; the image itself is checked
  * when it is opened (blk_open's messages).
@@ -46,6 +49,8 @@ struct drive_opts {
     char *iothreads[DRIVE_MAX_IOTHREADS];   /* owned ids, or none */
     unsigned n_iothreads;
     int port;                   /* if=ahci: port=N, or -1 */
+    char *inject;               /* owned: the inject= rules joined by ';' */
+    /* blk.inject: the parsed rule set (one reference, owned), or NULL. */
 };
 
 /* Parse one -drive value. False with a one-line message in err (which

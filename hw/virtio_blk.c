@@ -454,6 +454,7 @@ static void queue_stop(void *opaque)
         return;
     }
     q->stopping = true;
+    blk_release_delayed(q->blk);    /* a reset does not wait out a delay */
     if (q->inflight == 0)
         queue_stop_finish(q);
 }
@@ -772,6 +773,13 @@ struct blk_stats virtio_blk_blk_stats(struct virtio_blk *vb)
         sum.resubmits += s.resubmits;
         sum.submit_calls += s.submit_calls;
         sum.early_completions += s.early_completions;
+        sum.injected_errors += s.injected_errors;
+        sum.injected_delays += s.injected_delays;
     }
     return sum;
+}
+
+struct blk *virtio_blk_get_blk(struct virtio_blk *vb)
+{
+    return vb->blks[0];
 }

@@ -129,4 +129,9 @@ struct vblk_queue_stats virtio_blk_queue_stats(struct virtio_blk *vb,
 /* The block layer's statistics, summed over the drive's handles. */
 struct blk_stats virtio_blk_blk_stats(struct virtio_blk *vb);
 
+/* One of the drive's block handles. They share the drive's injection
+ * rules, so blk_set_inject()/blk_get_inject() on it act on the whole
+ * drive; its own counters are only one iothread's share. */
+struct blk *virtio_blk_get_blk(struct virtio_blk *vb);
+
 #endif

@@ -99,8 +99,6 @@ def main():
     check("dump-dtb writes a blob", ok, r.stderr)
     drive_cases(tmp)
     qmp_cases(tmp)
-
-
     latency_cases(tmp)
     print(f"{passed} passed, {failed} failed")
     return 1 if failed else 0
@@ -124,6 +122,7 @@ def drive_cases(tmp):
     expect_error("drive: unknown option", ["-drive", "file=" + img + ",x=1"]
                  + dtb, "unknown option 'x'")
     ahci_cases(img, wb, dtb)
+    inject_cases(img, wb, dtb)
     expect_error("drive: format other than raw", ["-drive", "file=" + img +
                  ",format=qcow2"] + dtb, "unsupported image format")
     expect_error("drive: unknown iothread", ["-drive", "file=" + img + wb +
@@ -225,6 +224,42 @@ def latency_cases(tmp):
     check("help lists the latency options", all(
         o in r.stdout for o in ["--stats-json", "--stall-threshold", "--stall-fail",
                                 "--x-no-vcpu-wake"]), r.stdout)
+
+
+def inject_cases(img, wb, dtb):
+    """-drive inject= (issue 7): a malformed rule is one line naming the
+    drive option and the rule, exit 1; good rules build."""
+    d = "file=" + img + wb + ",inject="
+    for name, rules, needle in [
+            ("empty", "", "-drive inject=: no rule"),
+            ("unknown action", "panic@write", "unknown action 'panic'"),
+            ("unknown op", "eio@wrte", "unknown op 'wrte'"),
+            ("missing op", "eio", "missing '@OP'"),
+            ("delay without unit", "delay:5@read", "needs a unit"),
+            ("bad number", "eio@write#x", "#N: expected a decimal number"),
+            ("overflow", "eio@write#99999999999999999999", "#N: too large"),
+            ("delay too long", "delay:3600001ms@read", "longer than 1 hour"),
+            ("inverted range", "eio@lba:4095-2048", "ends before it starts"),
+            ("trailing garbage", "eio@write:lba:1-2x", "unexpected 'x'"),
+            ("empty rule between ;", "eio@write;;eio@read", "rule 2 is empty"),
+            ("escaped comma is part of the rule", "eio@write,,read",
+             "unexpected ',read'")]:
+        expect_error("drive: inject " + name, ["-drive", d + rules] + dtb,
+                     "-drive inject=")
+        expect_error("drive: inject " + name + " (message)",
+                     ["-drive", d + rules] + dtb, needle)
+    many = ",".join("inject=eio@write;eio@read" for _ in range(9))
+    expect_error("drive: inject too many rules", ["-drive", "file=" + img + wb +
+                 "," + many] + dtb, "more than 16 rules")
+    expect_error("drive: inject too many rules on ahci",
+                 ["-drive", "file=" + img + wb + ",if=ahci," + many] + dtb,
+                 "more than 16 rules")
+    r = run(["-drive", d + "delay:5ms@read;eio@write#100,inject=eio@lba:2048-4095"]
+            + dtb)
+    check("drive: good inject rules build", r.returncode == 0, r.stderr)
+    r = run(["-drive", "file=" + img + wb + ",if=ahci,inject=enospc@write:once"]
+            + dtb)
+    check("drive: good inject rules build on ahci", r.returncode == 0, r.stderr)
 
 
 if __name__ == "__main__":

@@ -25,6 +25,7 @@ import threading
 import time
 
 import latency  # tests/guest/latency.py (issue 7)
+import inject_tests  # tests/guest/inject_tests.py: -drive inject= (issue 7)
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 FW = "/usr/lib/riscv64-linux-gnu/opensbi/generic/fw_dynamic.bin"
@@ -588,7 +589,7 @@ class Harness:
             ("ahci-trim-flush", self.t_ahci_trim_flush),
             ("ahci-six-disks", self.t_ahci_six),
             ("ahci-readonly", self.t_ahci_readonly),
-        ] + latency.tests(self)
+        ] + latency.tests(self) + inject_tests.tests(self)
 
 
 def bench(h, runs):

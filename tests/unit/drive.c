@@ -7,6 +7,7 @@
 #include <criterion/criterion.h>
 #include <string.h>
 
+#include "block/inject.h"
 #include "hw/drive.h"
 
 static struct drive_opts d;
@@ -135,4 +136,36 @@ Test(drive, iothread_objects)
                                      sizeof(err)));
     cr_assert_not(drive_parse_object("iothread,id=-x", &id, err, sizeof(err)));
     cr_assert_null(id);
+}
+
+/* inject= (block/inject.h): repeatable, ",," escapes a comma, checked at
+ * parse time with a message naming the option and the rule. */
+Test(drive, inject_rules)
+{
+    parse_ok("file=a,inject=eio@write#100");
+    cr_assert_str_eq(d.inject, "eio@write#100");
+    cr_assert_not_null(d.blk.inject);
+    drive_opts_free(&d);
+    cr_assert_null(d.blk.inject);
+    parse_ok("file=a,inject=delay:5ms@read;eio@lba:2048-4095,if=ahci,"
+             "inject=enospc@write:once");
+    cr_assert_str_eq(d.inject,
+                     "delay:5ms@read;eio@lba:2048-4095;enospc@write:once");
+    struct blk_inject_info info[4];
+    cr_assert_eq(blk_inject_list(d.blk.inject, info, 4), 3);
+    cr_assert_str_eq(info[2].text, "enospc@write:once");
+    drive_opts_free(&d);
+    parse_ok("file=a");
+    cr_assert_null(d.blk.inject);
+    drive_opts_free(&d);
+    parse_bad("file=a,inject=", "-drive inject=: no rule");
+    parse_bad("file=a,inject=eio@wrte", "-drive inject=eio@wrte: unknown op");
+    parse_bad("file=a,inject=eio@write;eio@wrte",
+              "-drive inject=eio@write;eio@wrte: rule 2 'eio@wrte': unknown op");
+    parse_bad("file=a,inject=eio@write,,read", "unexpected ',read'");
+    parse_bad("file=a,inject=eio@write#0", "#N counts from 1");
+    char spec[512] = "file=a";
+    for (int i = 0; i < 9; i++)
+        strcat(spec, ",inject=eio@write;eio@read");
+    parse_bad(spec, "-drive inject: more than 16 rules");
 }
