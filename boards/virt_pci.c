@@ -139,6 +139,7 @@ bool virt_pci_drive_info(struct virt_pci *p, unsigned i,
         .size = r->size,
         .stats = r->vb ? virtio_blk_blk_stats(r->vb)
                        : ahci_get_blk_stats(p->ahci, r->port),
+        .blk = r->vb ? virtio_blk_get_blk(r->vb) : ahci_port_blk(p->ahci, r->port),
     };
     return true;
 }

@@ -57,6 +57,7 @@ struct virt_drive_info {
     enum blk_cache cache;
     uint64_t size;              /* bytes, as opened */
     struct blk_stats stats;     /* the block layer's counters */
+    struct blk *blk;            /* one of its handles (injection rules) */
 };
 
 /* Drives in command-line order. Any thread (counters are approximate

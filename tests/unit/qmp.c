@@ -369,3 +369,72 @@ Test(virt_qmp, harts_report_instructions)
                      "{\"hart\":1,\"instructions\":0}]}");
     json_object_put(r);
 }
+
+Test(virt_qmp, query_latency_all_and_one_drive)
+{
+    struct qmp_session s = { .negotiated = true };
+    struct json_object *r = vask(&s, "{\"execute\":\"x-blkemu-query-latency\"}");
+    const char *t = qmp_to_string(r);
+    cr_assert(strstr(t, "\"drives\":["), "%s", t);
+    cr_assert(strstr(t, "\"id\":\"disk0\""), "%s", t);
+    cr_assert(strstr(t, "\"id\":\"ahci0-port0\""), "%s", t);
+    cr_assert(strstr(t, "\"doorbell_to_submit\":{\"count\":0"), "%s", t);
+    cr_assert(strstr(t, "\"p99_9\":"), "%s", t);
+    json_object_put(r);
+    r = vask(&s, "{\"execute\":\"x-blkemu-query-latency\",\"arguments\":"
+             "{\"device\":\"ahci0-port0\",\"buckets\":true}}");
+    t = qmp_to_string(r);
+    static const char want[] = "{\"return\":{\"id\":\"ahci0-port0\"";
+    cr_assert(!strncmp(t, want, sizeof(want) - 1), "%s", t);
+    cr_assert(strstr(t, "\"queues\":["), "%s", t);
+    json_object_put(r);
+    r = vask(&s, "{\"execute\":\"x-blkemu-query-latency\",\"arguments\":{\"device\":\"nope\"}}");
+    cr_assert_str_eq(qmp_to_string(r), "{\"error\":{\"class\":\"DeviceNotFound\","
+                     "\"desc\":\"Device 'nope' not found\"}}");
+    json_object_put(r);
+}
+
+static void expect_inject(struct qmp_session *s, const char *args, const char *want)
+{
+    char req[512];
+    snprintf(req, sizeof(req), "{\"execute\":\"x-blkemu-inject\",\"arguments\":%s}", args);
+    struct json_object *r = vask(s, req);
+    cr_expect_str_eq(qmp_to_string(r), want, "%s -> %s", args, qmp_to_string(r));
+    json_object_put(r);
+}
+
+Test(virt_qmp, inject_set_list_clear)
+{
+    struct qmp_session s = { .negotiated = true };
+    expect_inject(&s, "{\"device\":\"disk0\"}", "{\"return\":[]}");
+    expect_inject(&s, "{\"device\":\"disk0\",\"rule\":\"eio@write:lba:2048-4095\"}",
+                  "{\"return\":[{\"rule\":\"eio@write:lba:2048-4095:always\",\"matched\":0,"
+                  "\"fired\":0}]}");
+    expect_inject(&s, "{\"device\":\"disk0\"}",
+                  "{\"return\":[{\"rule\":\"eio@write:lba:2048-4095:always\",\"matched\":0,"
+                  "\"fired\":0}]}");
+    /* A malformed rule is an error and changes nothing. */
+    struct json_object *r = vask(&s, "{\"execute\":\"x-blkemu-inject\",\"arguments\":"
+                                 "{\"device\":\"disk0\",\"rule\":\"panic@write\"}}");
+    const char *t = qmp_to_string(r);
+    cr_assert(strstr(t, "{\"error\":{\"class\":\"GenericError\",\"desc\":\"") &&
+              strstr(t, "panic"), "%s", t);
+    json_object_put(r);
+    expect_inject(&s, "{\"device\":\"disk0\"}",
+                  "{\"return\":[{\"rule\":\"eio@write:lba:2048-4095:always\",\"matched\":0,"
+                  "\"fired\":0}]}");
+    expect_inject(&s, "{\"device\":\"disk0\",\"rule\":\"x\",\"clear\":true}",
+                  "{\"error\":{\"class\":\"GenericError\",\"desc\":\"'rule' and 'clear' "
+                  "exclude each other\"}}");
+    expect_inject(&s, "{\"device\":\"disk0\",\"clear\":true}", "{\"return\":[]}");
+    expect_inject(&s, "{\"device\":\"ahci0-port0\",\"rule\":\"delay:5ms@read;eio@flush\"}",
+                  "{\"return\":[{\"rule\":\"delay:5ms@read:always\",\"matched\":0,\"fired\":0},"
+                  "{\"rule\":\"eio@flush:always\",\"matched\":0,\"fired\":0}]}");
+    expect_inject(&s, "{\"device\":\"ahci0-port0\",\"rule\":\"\"}", "{\"return\":[]}");
+    expect_inject(&s, "{\"device\":\"nope\",\"clear\":true}",
+                  "{\"error\":{\"class\":\"DeviceNotFound\",\"desc\":\"Device 'nope' "
+                  "not found\"}}");
+    expect_inject(&s, "{\"rule\":\"eio@read\"}",
+                  "{\"error\":{\"class\":\"GenericError\",\"desc\":\"Parameter 'device' "
+                  "is missing\"}}");
+}
