@@ -242,6 +242,7 @@ class Suite:
         emu.wait_line(r"blkemu guest shell")
         time.sleep(0.5)
         self.blockstats_vs_fio(emu, q)
+        self.inject(emu, q)
         self.stop_cont(emu, q)
         self.bad_clients(emu, q, path)
         self.reset_powerdown_quit(emu, q, path)
@@ -252,6 +253,8 @@ class Suite:
             s = q.ok("query-blockstats")[0]["stats"]
             return s["rd_operations"], s["wr_operations"], s["failed_rd_operations"]
         rd0, wr0, _ = ops()
+        lat0 = q.ok("x-blkemu-query-latency", {"device": "scratch"})["total"]["ops"]
+        lat_rd0, lat_wr0 = lat0["read"], lat0["write"]
         fio = ("fio --name=mix --filename=/dev/vda --rw=randrw --bs=4k --direct=1 "
                "--ioengine=io_uring --iodepth=8 --size=16m --runtime=2 --time_based "
                "--output-format=json")
@@ -269,11 +272,45 @@ class Suite:
         frd, fwr = job["read"]["total_ios"], job["write"]["total_ios"]
         rd1, wr1, failed = ops()
         drd, dwr = rd1 - rd0, wr1 - wr0
+        lat = q.ok("x-blkemu-query-latency", {"device": "scratch"})
+        lrd, lwr = lat["total"]["ops"]["read"], lat["total"]["ops"]["write"]
+        svc = lat["total"]["latency_ns"]["submit_to_complete"]
+        need(svc["count"] >= frd + fwr and 0 < svc["p50"] <= svc["p99"] <= svc["max"],
+             f"latency histogram {svc}")
+        need(abs((lrd - lat_rd0) - frd) <= 0.01 * frd, f"latency ops read +{lrd - lat_rd0}, fio {frd}")
+        need(abs((lwr - lat_wr0) - fwr) <= 0.01 * fwr, f"latency ops write +{lwr - lat_wr0}, fio {fwr}")
         need(frd > 100 and fwr > 100, f"fio did too little: {frd} reads, {fwr} writes")
         need(abs(drd - frd) <= 0.01 * frd, f"rd_operations +{drd}, fio read {frd}")
         need(abs(dwr - fwr) <= 0.01 * fwr, f"wr_operations +{dwr}, fio wrote {fwr}")
         need(failed == 0, f"failed_rd_operations {failed}")
-        print(f"  blockstats: reads +{drd} (fio {frd}), writes +{dwr} (fio {fwr})", flush=True)
+        print(f"  blockstats: reads +{drd} (fio {frd}), writes +{dwr} (fio {fwr}); "
+              f"service p50 {svc['p50']} ns p99 {svc['p99']} ns", flush=True)
+
+    def guest_write(self, emu, offset):
+        """One 4 KiB O_DIRECT write by the guest; its exit status."""
+        mark = emu.mark()
+        emu.type(f"fio --name=w --filename=/dev/vda --rw=write --bs=4k --offset={offset} "
+                 f"--size=4k --direct=1 --ioengine=psync >/dev/null 2>&1; echo WRITE-RC=$?\n")
+        _, m = emu.wait_line(r"^WRITE-RC=(\d+)", 30, mark)
+        return int(m.group(1))
+
+    def inject(self, emu, q):
+        def failed_writes():
+            return q.ok("query-blockstats")[0]["stats"]["failed_wr_operations"]
+        f0 = failed_writes()
+        rules = q.ok("x-blkemu-inject", {"device": "scratch", "rule": "eio@write:lba:2048-4095"})
+        need(len(rules) == 1 and rules[0]["fired"] == 0, f"rules {rules}")
+        need(self.guest_write(emu, 1 << 20) != 0, "a write into the EIO range succeeded")
+        need(self.guest_write(emu, 4 << 20) == 0, "a write outside the range failed")
+        rules = q.ok("x-blkemu-inject", {"device": "scratch"})
+        need(rules[0]["fired"] >= 1, f"the rule never fired: {rules}")
+        need(failed_writes() > f0, "failed_wr_operations did not grow")
+        r = q.cmd("x-blkemu-inject", {"device": "scratch", "rule": "eio@nowhere"})
+        need(r.get("error", {}).get("class") == "GenericError", f"bad rule: {r}")
+        need(q.ok("x-blkemu-inject", {"device": "scratch"}) != [], "a bad rule cleared the rules")
+        need(q.ok("x-blkemu-inject", {"device": "scratch", "clear": True}) == [], "clear")
+        need(self.guest_write(emu, 1 << 20) == 0, "the write still fails after clear")
+        print(f"  inject: eio@write:lba:2048-4095 fired {rules[0]['fired']}x, cleared", flush=True)
 
     def stop_cont(self, emu, q):
         mark = emu.mark()
