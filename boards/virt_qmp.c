@@ -151,6 +151,7 @@ static const struct qmp_command commands[] = {
     { "query-blockstats", vqmp_query_blockstats, vqmp_blockstats_args },
     { "x-blkemu-query-latency", vqmp_query_latency, vqmp_latency_args },
     { "x-blkemu-inject", vqmp_inject, vqmp_inject_args },
+    { "x-blkemu-set-stall-threshold", vqmp_set_stall, vqmp_stall_args },
     { "x-blkemu-query-harts", cmd_query_harts, NULL },
 };
 

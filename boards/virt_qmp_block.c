@@ -255,3 +255,32 @@ const struct qmp_arg vqmp_inject_args[] = {
     { "device", QMP_STR, false }, { "rule", QMP_STR, true },
     { "clear", QMP_BOOL, true }, { NULL, 0, false },
 };
+
+/* x-blkemu-set-stall-threshold threshold-ns: the stall detector's
+ * threshold at run time (0 turns it off, as --stall-threshold 0 does);
+ * returns the previous one. */
+struct json_object *vqmp_set_stall(void *opaque, struct json_object *args,
+                                   struct json_object **err)
+{
+    struct virt_qmp *q = opaque;
+    struct json_object *v;
+    json_object_object_get_ex(args, "threshold-ns", &v);
+    int64_t ns = json_object_get_int64(v);
+    if (ns < 0 || (uint64_t)ns > 3600ull * 1000000000ull) {
+        *err = qmp_error(QMP_ERR_GENERIC, "Parameter 'threshold-ns' expects a "
+                         "value from 0 to 3600000000000 (1 hour)");
+        return NULL;
+    }
+    if (!q->m->iostats) {
+        *err = qmp_error(QMP_ERR_GENERIC, "no I/O statistics on this machine");
+        return NULL;
+    }
+    struct json_object *r = json_object_new_object();
+    add_u64(r, "previous-ns", iostats_stall_threshold(q->m->iostats));
+    iostats_set_stall_threshold(q->m->iostats, (uint64_t)ns);
+    return r;
+}
+
+const struct qmp_arg vqmp_stall_args[] = {
+    { "threshold-ns", QMP_INT, false }, { NULL, 0, false },
+};

@@ -27,8 +27,8 @@ struct virt_qmp {
 
 /* The drives' commands (opaque: the struct virt_qmp). */
 qmp_handler vqmp_query_block, vqmp_query_blockstats, vqmp_query_latency,
-    vqmp_inject;
+    vqmp_inject, vqmp_set_stall;
 extern const struct qmp_arg vqmp_blockstats_args[], vqmp_latency_args[],
-    vqmp_inject_args[];
+    vqmp_inject_args[], vqmp_stall_args[];
 
 #endif

@@ -13,6 +13,7 @@
 
 #include "boards/virt.h"
 #include "boards/virt_qmp.h"
+#include "hw/iostats.h"
 #include "hw/machine.h"
 #include "util/qmp.h"
 #include "util/qmp_server.h"
@@ -437,4 +438,24 @@ Test(virt_qmp, inject_set_list_clear)
     expect_inject(&s, "{\"rule\":\"eio@read\"}",
                   "{\"error\":{\"class\":\"GenericError\",\"desc\":\"Parameter 'device' "
                   "is missing\"}}");
+}
+
+Test(virt_qmp, stall_threshold_at_run_time)
+{
+    struct qmp_session s = { .negotiated = true };
+    struct machine *m = virt_machine(vm);
+    uint64_t before = iostats_stall_threshold(m->iostats);
+    struct json_object *r = vask(&s, "{\"execute\":\"x-blkemu-set-stall-threshold\","
+                                 "\"arguments\":{\"threshold-ns\":2000000}}");
+    char want[128];
+    snprintf(want, sizeof(want), "{\"return\":{\"previous-ns\":%llu}}",
+             (unsigned long long)before);
+    cr_assert_str_eq(qmp_to_string(r), want);
+    json_object_put(r);
+    cr_assert_eq(iostats_stall_threshold(m->iostats), 2000000);
+    r = vask(&s, "{\"execute\":\"x-blkemu-set-stall-threshold\","
+             "\"arguments\":{\"threshold-ns\":-1}}");
+    cr_assert(strstr(qmp_to_string(r), "\"class\":\"GenericError\""));
+    json_object_put(r);
+    cr_assert_eq(iostats_stall_threshold(m->iostats), 2000000);
 }
