@@ -100,6 +100,14 @@ static bool type_ok(struct json_object *v, enum qmp_type t)
     return false;
 }
 
+/* A JSON string may hold "\u0000"; C code would read a prefix of it (a
+ * command "stop\u0000x" would run stop). Such strings are refused. */
+static bool has_nul(struct json_object *v)
+{
+    return json_object_is_type(v, json_type_string) &&
+           strlen(json_object_get_string(v)) != (size_t)json_object_get_string_len(v);
+}
+
 /* Check `args` against the schema; NULL if fine, else the error. */
 static struct json_object *check_args(const struct qmp_command *c,
                                       struct json_object *args)
@@ -116,6 +124,9 @@ static struct json_object *check_args(const struct qmp_command *c,
         if (!type_ok(v, a->type))
             return qmp_error(QMP_ERR_GENERIC, "Invalid parameter type for "
                              "'%s', expected: %s", a->name, type_name(a->type));
+        if (has_nul(v))
+            return qmp_error(QMP_ERR_GENERIC, "Parameter '%s' contains a NUL "
+                             "character", a->name);
     }
     json_object_object_foreach(args, key, val) {
         (void)val;
@@ -164,6 +175,9 @@ static struct json_object *check_envelope(struct json_object *req)
             if (!json_object_is_type(val, json_type_string))
                 return qmp_error(QMP_ERR_GENERIC, "QMP input member 'execute' "
                                  "must be a string");
+            if (has_nul(val))
+                return qmp_error(QMP_ERR_GENERIC, "QMP input member 'execute' "
+                                 "contains a NUL character");
         } else if (!strcmp(key, "arguments")) {
             if (!json_object_is_type(val, json_type_object))
                 return qmp_error(QMP_ERR_GENERIC, "QMP input member "

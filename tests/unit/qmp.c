@@ -138,6 +138,8 @@ Test(qmp, malformed_envelopes)
           "QMP input member 'arguments' must be an object" },
         { "{\"execute\":\"echo\",\"extra\":1}", "QMP input member 'extra' is unexpected" },
         { "{\"exec-oob\":\"echo\"}", "QMP input member 'exec-oob' is unexpected" },
+        { "{\"execute\":\"echo\\u0000x\",\"arguments\":{\"s\":\"x\"}}",
+          "QMP input member 'execute' contains a NUL character" },
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         char want[512];
@@ -158,6 +160,7 @@ Test(qmp, argument_checks)
         { "{\"s\":\"x\",\"b\":\"yes\"}", "Invalid parameter type for 'b', expected: boolean" },
         { "{\"s\":\"x\",\"n\":1.5}", "Invalid parameter type for 'n', expected: integer" },
         { "{\"s\":\"x\",\"zz\":1}", "Parameter 'zz' is unexpected" },
+        { "{\"s\":\"a\\u0000b\"}", "Parameter 's' contains a NUL character" },
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         char req[256], want[512];
