@@ -212,9 +212,11 @@ static void client_send(struct qmp_client *c, struct json_object *obj)
     }
     if (c->out_len + n > c->out_cap) {
         /* Compact first; grow only if that is not enough. */
-        memmove(c->out, c->out + c->out_off, c->out_len - c->out_off);
-        c->out_len -= c->out_off;
-        c->out_off = 0;
+        if (c->out_off) {
+            memmove(c->out, c->out + c->out_off, c->out_len - c->out_off);
+            c->out_len -= c->out_off;
+            c->out_off = 0;
+        }
         if (c->out_len + n > c->out_cap) {
             size_t cap = c->out_cap ? c->out_cap : 4096;
             while (cap < c->out_len + n)
