@@ -20,6 +20,7 @@ enum opt_id {
     OPT_APPEND, OPT_DUMP_DTB, OPT_NO_REBOOT, OPT_STATS, OPT_LOG,
     OPT_NOGRAPHIC, OPT_HELP, OPT_VERSION, OPT_DRIVE, OPT_OBJECT, OPT_QMP,
     OPT_STATS_JSON, OPT_STALL_THRESHOLD, OPT_STALL_FAIL, OPT_X_NO_VCPU_WAKE,
+    OPT_X_NO_IOSTATS,
 };
 
 struct opt_def {
@@ -45,6 +46,7 @@ static const struct opt_def opt_table[] = {
     { "stall-threshold", OPT_STALL_THRESHOLD, true },
     { "stall-fail", OPT_STALL_FAIL, false },
     { "x-no-vcpu-wake", OPT_X_NO_VCPU_WAKE, false },
+    { "x-no-iostats", OPT_X_NO_IOSTATS, false },
 };
 
 const char *cmdline_usage(void)
@@ -98,6 +100,8 @@ const char *cmdline_usage(void)
 "  --x-no-vcpu-wake       reproduce seed 003: doorbells from vCPU threads do\n"
 "                         not wake the disks' iothreads, which then poll\n"
 "                         every 499 ms as QEMU did (for testing the detector)\n"
+"  --x-no-iostats         turn the per-queue statistics and the stall\n"
+"                         detector off (to measure what they cost)\n"
 "  --log LEVEL            error, warning (default), info or debug\n"
 "  -nographic             accepted for QEMU compatibility (always serial)\n"
 "  -h, --help             this text\n"
@@ -209,6 +213,7 @@ static bool apply(struct blkemu_config *cfg, enum opt_id id, const char *name,
         return true;
     case OPT_STALL_FAIL: cfg->stall_fail = true; return true;
     case OPT_X_NO_VCPU_WAKE: cfg->x_no_vcpu_wake = true; return true;
+    case OPT_X_NO_IOSTATS: cfg->x_no_iostats = true; return true;
     case OPT_HELP: cfg->help = true; return true;
     case OPT_VERSION: cfg->version = true; return true;
     case OPT_DRIVE:

@@ -36,6 +36,7 @@ struct blkemu_config {
     uint64_t stall_threshold_ns;  /* --stall-threshold; 0: off */
     bool stall_fail;          /* --stall-fail */
     bool x_no_vcpu_wake;      /* --x-no-vcpu-wake (seed 003 on purpose) */
+    bool x_no_iostats;        /* --x-no-iostats (measure their cost) */
     int log_level;            /* --log LEVEL; -1 = default */
     bool help, version;
     /* -drive and -object, raw (parsed by hw/drive.c when the board is

@@ -76,6 +76,10 @@ static struct json_object *document(struct machine *m, uint64_t elapsed_ns,
     json_object_object_add(o, "mips", json_object_new_double(
                                secs > 0 ? (double)total / secs / 1e6 : 0));
     struct json_object *io = iostats_json(m->iostats, true);
+    if (!io) {
+        json_object_put(o);
+        return NULL;
+    }
     /* Lift the registry's fields to the top level. */
     json_object_object_foreach(io, key, val)
         json_object_object_add(o, key, json_object_get(val));

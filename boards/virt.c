@@ -169,6 +169,7 @@ struct virt *virt_create(const struct blkemu_config *cfg, char *err, size_t errl
         virt_destroy(v);
         return NULL;
     }
+    iostats_set_enabled(m->iostats, !cfg->x_no_iostats);
     v->pci = virt_pci_create(m, v->plic, cfg, err, errlen);
     if (!v->pci) {
         virt_destroy(v);

@@ -89,6 +89,10 @@ struct dpage *dcache_page(struct hart *h, uint64_t pa)
         h->dcache[slot] = p;
     } else if (tag != TLB_INVALID) {
         h->code_map[((tag & PAGE_MASK) - h->m->ram_base) >> 12] = 0;
+        /* Recently entered pages may point at this one. */
+        for (unsigned i = 0; i < FPC_SIZE; i++)
+            if (h->fpc[i].page == p->insn)
+                h->fpc[i].va = TLB_INVALID;
     }
     dpage_reset(h, p, pa);
     h->dcache_tag[slot] = pa;
@@ -105,7 +109,7 @@ void dcache_flush(struct hart *h)
     for (unsigned i = 0; i < DCACHE_SLOTS; i++)
         if (h->dcache_tag[i] != TLB_INVALID)
             h->dcache_tag[i] |= DCACHE_STALE;
-    h->fetch_va = TLB_INVALID;
+    hart_fetch_flush(h);
 }
 
 void dcache_store(struct hart *h, uint64_t pa, unsigned size)

@@ -53,6 +53,15 @@ static inline void hart_break(struct hart *h)
     h->budget = 0;
 }
 
+/* Forget the running fetch page and the recently entered ones (their
+ * translation or decoded contents may be stale). */
+static inline void hart_fetch_flush(struct hart *h)
+{
+    h->fetch_va = TLB_INVALID;
+    for (unsigned i = 0; i < FPC_SIZE; i++)
+        h->fpc[i].va = TLB_INVALID;
+}
+
 /* Recompute the TLB mode indexes and drop the cached fetch page: call after
  * any change of privilege, mstatus.MPRV/MPP/SUM, or translation. */
 void hart_mode_changed(struct hart *h);
@@ -87,6 +96,13 @@ static inline uint64_t hart_pending(const struct hart *h)
 bool trap_take_interrupt(struct hart *h);
 
 /* ---- cpu/mmu.c ---- */
+
+/* The TLB set of va in the array of one mode, and the entry of that set
+ * whose `tag` field equals key (NULL if none). */
+#define TLB_SET(arr, va) ((arr)[((va) >> 12) & (TLB_SETS - 1)])
+#define TLB_FIND(set, tag, key)                                              \
+    (likely((set)[0].tag == (key)) ? &(set)[0] :                             \
+     (set)[1].tag == (key) ? &(set)[1] : NULL)
 
 /* TLB mode index for privilege `priv` under the current mstatus.SUM. */
 unsigned mmu_midx(const struct hart *h, unsigned priv);
@@ -191,8 +207,8 @@ static inline bool mem_load(struct hart *h, uint64_t va, unsigned size,
                             uint64_t *out)
 {
     const struct tlb_entry *e =
-        &h->tlb[h->data_midx][(va >> 12) & (TLB_SETS - 1)];
-    if (likely(e->tag_r == (va & (PAGE_MASK | (size - 1))))) {
+        TLB_FIND(TLB_SET(h->dtlb, va), tag_r, va & (PAGE_MASK | (size - 1)));
+    if (likely(e != NULL)) {
         *out = mem_host_load((const void *)(uintptr_t)(va + e->addend), size);
         return true;
     }
@@ -203,8 +219,8 @@ static inline bool mem_store(struct hart *h, uint64_t va, unsigned size,
                              uint64_t val)
 {
     const struct tlb_entry *e =
-        &h->tlb[h->data_midx][(va >> 12) & (TLB_SETS - 1)];
-    if (likely(e->tag_w == (va & (PAGE_MASK | (size - 1))))) {
+        TLB_FIND(TLB_SET(h->dtlb, va), tag_w, va & (PAGE_MASK | (size - 1)));
+    if (likely(e != NULL)) {
         mem_host_store((void *)(uintptr_t)(va + e->addend), size, val);
         return true;
     }
@@ -256,6 +272,24 @@ static inline void exec_goto(struct hart *h, const struct dinsn *n,
     exec_leave(h, insn_pc(h, n), 0);
 }
 
+/* Go to `target` in another page: chain straight into it when it is one
+ * of the recently entered pages, else leave it to the run loop. */
+static inline void exec_jump_far(struct hart *h, uint64_t target,
+                                 int64_t budget)
+{
+    const struct fpc_entry *e = &h->fpc[(target >> 12) & (FPC_SIZE - 1)];
+    if (likely(e->va == (target & PAGE_MASK)) && likely(budget > 0)) {
+        h->fetch_va = e->va;
+        h->fetch_page = e->page;
+        h->fetch_host = e->host;
+        h->fetch_snap = e->snap;
+        const struct dinsn *n = e->page + ((target & 0xfff) >> 1);
+        n->run(h, n, budget - 1);
+        return;
+    }
+    exec_leave(h, target, budget);
+}
+
 /* Before a slow path: make h->pc and h->budget true for this instruction. */
 static inline void exec_sync(struct hart *h, const struct dinsn *d,
                              int64_t budget)
@@ -264,16 +298,26 @@ static inline void exec_sync(struct hart *h, const struct dinsn *d,
     h->budget = budget;
 }
 
-/* A taken jump or branch of slot d to `off` bytes away: chain when the
- * target is in the same page (the slot is then d + off/2). */
+/* A taken jump or branch to `off` bytes from the instruction `at` bytes
+ * after slot d: chain when the target is in the same page (its slot is
+ * then off/2 slots from there; off is even, so that is off * 16 bytes). */
+static inline void exec_jump_rel_at(struct hart *h, const struct dinsn *d,
+                                    unsigned at, int64_t budget, int32_t off)
+{
+    int32_t t = (int32_t)(d->off + at) + off;
+    if (likely((uint32_t)t < PAGE_SIZE)) {
+        exec_goto(h, (const struct dinsn *)(const void *)
+                     ((const char *)d + ((intptr_t)at + off) *
+                      (intptr_t)(sizeof *d / 2)), budget);
+        return;
+    }
+    exec_jump_far(h, h->fetch_va + (uint64_t)(int64_t)t, budget);
+}
+
 static inline void exec_jump_rel(struct hart *h, const struct dinsn *d,
                                  int64_t budget, int32_t off)
 {
-    if (likely((uint32_t)((int32_t)d->off + off) < PAGE_SIZE)) {
-        exec_goto(h, d + off / 2, budget);
-        return;
-    }
-    exec_leave(h, insn_pc(h, d) + (uint64_t)(int64_t)off, budget);
+    exec_jump_rel_at(h, d, 0, budget, off);
 }
 
 /* The slow paths of the loads and stores of slot d (cpu/exec_mem.c): a TLB

@@ -79,8 +79,9 @@
 static inline __attribute__((always_inline)) bool
 fast_load(struct hart *h, unsigned rd, uint64_t va, unsigned size, bool sign)
 {
-    const struct tlb_entry *e = &h->dtlb[(va >> 12) & (TLB_SETS - 1)];
-    if (unlikely(e->tag_r != (va & (PAGE_MASK | (size - 1)))))
+    const struct tlb_entry *e =
+        TLB_FIND(TLB_SET(h->dtlb, va), tag_r, va & (PAGE_MASK | (size - 1)));
+    if (unlikely(e == NULL))
         return false;
     uint64_t v = mem_host_load((const void *)(uintptr_t)(va + e->addend), size);
     if (sign && size < 8)
@@ -92,8 +93,9 @@ fast_load(struct hart *h, unsigned rd, uint64_t va, unsigned size, bool sign)
 static inline __attribute__((always_inline)) bool
 fast_store(struct hart *h, uint64_t va, unsigned size, uint64_t v)
 {
-    const struct tlb_entry *e = &h->dtlb[(va >> 12) & (TLB_SETS - 1)];
-    if (unlikely(e->tag_w != (va & (PAGE_MASK | (size - 1)))))
+    const struct tlb_entry *e =
+        TLB_FIND(TLB_SET(h->dtlb, va), tag_w, va & (PAGE_MASK | (size - 1)));
+    if (unlikely(e == NULL))
         return false;
     mem_host_store((void *)(uintptr_t)(va + e->addend), size, v);
     return true;
@@ -142,7 +144,7 @@ fast_store(struct hart *h, uint64_t va, unsigned size, uint64_t v)
         exec_goto(h, d + LA / 2, budget);
 #define SECOND_B(op, LA, LB)                                                 \
     if (BR_##op(h->x[d->b.rs1], h->x[d->b.rs2]))                             \
-        exec_jump_rel(h, d + LA / 2, budget - 1, d->b.imm);                  \
+        exec_jump_rel_at(h, d, LA, budget - 1, d->b.imm);                    \
     else                                                                     \
         exec_goto(h, d + (LA + LB) / 2, budget - 1);
 

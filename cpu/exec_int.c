@@ -74,7 +74,7 @@ EXEC_DEF2(jalr)
         exec_goto(h, h->fetch_page + ((target & 0xfff) >> 1), budget);
         return;
     }
-    exec_leave(h, target, budget);
+    exec_jump_far(h, target, budget);
 }
 
 #define BRANCH(def, name, cond)                                                  def(name)                                                                    {                                                                                uint64_t a = X(rs1), b = X(rs2);                                             if (cond)                                                                        jump_rel(h, d, budget, d->imm);                                          else                                                                             NEXT();                                                              }

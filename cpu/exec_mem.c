@@ -107,8 +107,8 @@ static bool store_translate(struct hart *h, uint64_t va, unsigned size,
 {
     /* A page that holds decoded code keeps a "writable, but check" tag. */
     const struct tlb_entry *e =
-        &h->tlb[h->data_midx][(va >> 12) & (TLB_SETS - 1)];
-    if (e->tag_wc == (va & PAGE_MASK)) {
+        TLB_FIND(TLB_SET(h->dtlb, va), tag_wc, va & PAGE_MASK);
+    if (e) {
         t->host = (uint8_t *)(uintptr_t)(va + e->addend);
         t->pa = (uint64_t)(t->host - h->m->ram) + h->m->ram_base;
         return true;
@@ -197,8 +197,9 @@ void exec_store_slow(EXEC_ARGS, uint64_t va, unsigned size)
     def(name)                                                                \
     {                                                                        \
         uint64_t va = h->x[d->rs1] + (uint64_t)(int64_t)d->imm;              \
-        const struct tlb_entry *e = &h->dtlb[(va >> 12) & (TLB_SETS - 1)];   \
-        if (likely(e->tag_r == (va & (PAGE_MASK | (size - 1))))) {           \
+        const struct tlb_entry *e = TLB_FIND(TLB_SET(h->dtlb, va), tag_r,    \
+                                             va & (PAGE_MASK | (size - 1))); \
+        if (likely(e != NULL)) {                                             \
             type v = (type)mem_host_load((const void *)(uintptr_t)(va + e->addend), size); \
             h->x[d->rd] = (uint64_t)v;                                       \
             NEXT();                                                          \
@@ -218,8 +219,9 @@ LOAD(EXEC_DEF4, lwu, 4, uint32_t, false)
     def(name)                                                                \
     {                                                                        \
         uint64_t va = h->x[d->rs1] + (uint64_t)(int64_t)d->imm;              \
-        const struct tlb_entry *e = &h->dtlb[(va >> 12) & (TLB_SETS - 1)];   \
-        if (likely(e->tag_w == (va & (PAGE_MASK | (size - 1))))) {           \
+        const struct tlb_entry *e = TLB_FIND(TLB_SET(h->dtlb, va), tag_w,    \
+                                             va & (PAGE_MASK | (size - 1))); \
+        if (likely(e != NULL)) {                                             \
             mem_host_store((void *)(uintptr_t)(va + e->addend), size,        \
                            h->x[d->rs2]);                                    \
             NEXT();                                                          \
@@ -348,9 +350,10 @@ static void *amo_ptr(struct hart *h, const struct dinsn *d, uint64_t va,
         hart_trap(h, lr ? EXC_LOAD_MISALIGNED : EXC_STORE_MISALIGNED, va);
         return NULL;
     }
-    const struct tlb_entry *e =
-        &h->tlb[h->data_midx][(va >> 12) & (TLB_SETS - 1)];
-    if (likely((lr ? e->tag_r : e->tag_w) == (va & PAGE_MASK)))
+    const struct tlb_entry *set = TLB_SET(h->dtlb, va);
+    const struct tlb_entry *e = lr ? TLB_FIND(set, tag_r, va & PAGE_MASK)
+                                   : TLB_FIND(set, tag_w, va & PAGE_MASK);
+    if (likely(e != NULL))
         return (void *)(uintptr_t)(va + e->addend);
     uint8_t *host;
     uint64_t pa;

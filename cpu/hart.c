@@ -120,7 +120,7 @@ void hart_mode_changed(struct hart *h)
     unsigned fm = h->priv == PRV_S ? TLB_MODE_S : mmu_midx(h, h->priv);
     if (fm != h->fetch_midx) {
         h->fetch_midx = fm;
-        h->fetch_va = TLB_INVALID;
+        hart_fetch_flush(h);
     }
 }
 
@@ -190,8 +190,17 @@ void hart_exec_uncached(struct hart *h, int64_t budget)
 static bool hart_enter_page(struct hart *h, int64_t budget)
 {
     uint64_t pc = h->pc, vpage = pc & PAGE_MASK;
-    struct tlb_entry *e = &h->tlb[h->fetch_midx][(pc >> 12) & (TLB_SETS - 1)];
-    if (e->tag_x != vpage) {
+    struct fpc_entry *f = &h->fpc[(pc >> 12) & (FPC_SIZE - 1)];
+    if (f->va == vpage) {
+        h->fetch_page = f->page;
+        h->fetch_host = f->host;
+        h->fetch_snap = f->snap;
+        h->fetch_va = vpage;
+        return true;
+    }
+    struct tlb_entry *set = TLB_SET(h->tlb[h->fetch_midx], pc);
+    struct tlb_entry *e = TLB_FIND(set, tag_x, vpage);
+    if (!e) {
         uint8_t *host;
         uint64_t pa;
         int r = mmu_access(h, pc, 2, ACC_X, h->fetch_midx, &host, &pa);
@@ -200,7 +209,8 @@ static bool hart_enter_page(struct hart *h, int64_t budget)
             hart_trap(h, (uint64_t)r, pc);
             return false;
         }
-        if (e->tag_x != vpage) {
+        e = TLB_FIND(set, tag_x, vpage);
+        if (!e) {
             hart_exec_uncached(h, budget);
             return false;
         }
@@ -216,6 +226,7 @@ static bool hart_enter_page(struct hart *h, int64_t budget)
     h->fetch_host = page;
     h->fetch_snap = dp->snap;
     h->fetch_va = vpage;
+    *f = (struct fpc_entry){ vpage, dp->insn, page, dp->snap };
     return true;
 }
 

@@ -83,7 +83,9 @@ struct dinsn {
 
 struct machine;
 
-/* Soft TLB (cpu/mmu.c). One array per "mode index" (see TLB_MODE_*) so that
+/* Soft TLB (cpu/mmu.c), 2-way set associative (a stack page and a hot data
+ * page of the same set must not evict each other on every access). One
+ * array per "mode index" (see TLB_MODE_*) so that
  * switching privilege or flipping mstatus.SUM needs no flush: each index has
  * fixed permission semantics. A tag is the page's virtual address when the
  * access kind is allowed for the whole 4 KiB page and the page is guest RAM;
@@ -91,6 +93,7 @@ struct machine;
  * nor the fast path's key (va & (PAGE_MASK | (size - 1))), whose bits 3-11
  * are always clear. */
 #define TLB_SETS     256
+#define TLB_WAYS     2      /* way 0 = most recently filled */
 #define TLB_INVALID  0x800ull
 enum {
     TLB_MODE_M = 0,     /* M-mode (or MPRV with MPP=M): no translation */
@@ -117,6 +120,7 @@ struct tlb_entry {
 /* One slot per 2 bytes, plus sentinels past the end (offsets 0x1000 and
  * 0x1002) that leave the page: straight-line code needs no bounds check. */
 #define DPAGE_SLOTS  (DPAGE_INSNS + 2)
+#define FPC_SIZE     16
 struct dpage {
     struct dinsn insn[DPAGE_SLOTS];
     uint8_t snap[4096] __attribute__((aligned(8)));
@@ -160,9 +164,17 @@ struct hart {
     struct dinsn *fetch_page;
     uint8_t *fetch_host;    /* host address of that page (guest RAM) */
     uint8_t *fetch_snap;    /* the page's decode snapshot */
+    /* Recently entered code pages by va (direct-mapped), so that jumps
+     * between pages skip the TLB and decode-cache lookups; emptied with
+     * fetch_va (hart_fetch_flush) and when a decode-cache page is reused. */
+    struct fpc_entry {
+        uint64_t va;        /* TLB_INVALID when empty */
+        struct dinsn *page;
+        uint8_t *host, *snap;
+    } fpc[FPC_SIZE];
     struct dinsn *stop_page; /* DPAGE_SLOTS "stop here" slots, for
                               * running one instruction uncached */
-    struct tlb_entry *dtlb; /* = tlb[data_midx] */
+    struct tlb_entry (*dtlb)[TLB_WAYS];    /* = tlb[data_midx] */
     unsigned data_midx;     /* TLB mode index for loads/stores */
     unsigned fetch_midx;    /* TLB mode index for fetch */
     bool wfi;               /* sleeping in WFI */
@@ -184,7 +196,8 @@ struct hart {
     uint64_t satp;
     unsigned satp_levels;   /* 0 = Bare, 3 = Sv39, 4 = Sv48 */
     uint64_t satp_root;     /* root table physical address */
-    struct tlb_entry tlb[TLB_MODES][TLB_SETS] __attribute__((aligned(64)));
+    struct tlb_entry tlb[TLB_MODES][TLB_SETS][TLB_WAYS]
+        __attribute__((aligned(64)));
 
     /* PMP (cpu/pmp.c). */
     uint8_t pmpcfg[PMP_ENTRIES];

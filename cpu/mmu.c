@@ -41,42 +41,41 @@ unsigned mmu_midx(const struct hart *h, unsigned priv)
     return (h->mstatus & MSTATUS_SUM) ? TLB_MODE_SUM : TLB_MODE_S;
 }
 
+/* Every TLB entry, all modes and ways, as one array. */
+#define TLB_ALL(h) (&(h)->tlb[0][0][0])
+#define TLB_ENTRIES (TLB_MODES * TLB_SETS * TLB_WAYS)
+
+static const struct tlb_entry tlb_empty = {
+    TLB_INVALID, TLB_INVALID, TLB_INVALID, TLB_INVALID, 0, TLB_INVALID, 0, 0,
+};
+
 void mmu_flush_all(struct hart *h)
 {
-    for (unsigned m = 0; m < TLB_MODES; m++)
-        for (unsigned i = 0; i < TLB_SETS; i++)
-            h->tlb[m][i] = (struct tlb_entry){
-                TLB_INVALID, TLB_INVALID, TLB_INVALID, TLB_INVALID, 0,
-                TLB_INVALID, 0, 0,
-            };
-    h->fetch_va = TLB_INVALID;
+    for (unsigned i = 0; i < TLB_ENTRIES; i++)
+        TLB_ALL(h)[i] = tlb_empty;
+    hart_fetch_flush(h);
 }
 
 void mmu_flush_va(struct hart *h, uint64_t va)
 {
-    for (unsigned m = 0; m < TLB_MODES; m++)
-        for (unsigned i = 0; i < TLB_SETS; i++) {
-            struct tlb_entry *e = &h->tlb[m][i];
-            if (e->va != TLB_INVALID && ((e->va ^ va) & ~e->span) == 0)
-                *e = (struct tlb_entry){
-                    TLB_INVALID, TLB_INVALID, TLB_INVALID, TLB_INVALID, 0,
-                    TLB_INVALID, 0, 0,
-                };
-        }
-    h->fetch_va = TLB_INVALID;
+    for (unsigned i = 0; i < TLB_ENTRIES; i++) {
+        struct tlb_entry *e = &TLB_ALL(h)[i];
+        if (e->va != TLB_INVALID && ((e->va ^ va) & ~e->span) == 0)
+            *e = tlb_empty;
+    }
+    hart_fetch_flush(h);
 }
 
 void mmu_protect_code(struct hart *h, const uint8_t *page)
 {
-    for (unsigned m = 0; m < TLB_MODES; m++)
-        for (unsigned i = 0; i < TLB_SETS; i++) {
-            struct tlb_entry *e = &h->tlb[m][i];
-            if (e->tag_w != TLB_INVALID &&
-                (uintptr_t)(e->tag_w + e->addend) == (uintptr_t)page) {
-                e->tag_wc = e->tag_w;
-                e->tag_w = TLB_INVALID;
-            }
+    for (unsigned i = 0; i < TLB_ENTRIES; i++) {
+        struct tlb_entry *e = &TLB_ALL(h)[i];
+        if (e->tag_w != TLB_INVALID &&
+            (uintptr_t)(e->tag_w + e->addend) == (uintptr_t)page) {
+            e->tag_wc = e->tag_w;
+            e->tag_w = TLB_INVALID;
         }
+    }
 }
 
 void mmu_set_satp(struct hart *h, uint64_t satp)
@@ -189,8 +188,13 @@ static int mmu_walk(struct hart *h, uint64_t va, enum mmu_acc acc,
 static void tlb_fill(struct hart *h, unsigned midx, uint64_t va, uint8_t *page,
                      uint64_t pa, unsigned perm, uint64_t span)
 {
-    struct tlb_entry *e = &h->tlb[midx][(va >> 12) & (TLB_SETS - 1)];
+    struct tlb_entry *set = TLB_SET(h->tlb[midx], va), *e = &set[0];
     uint64_t vpage = va & PAGE_MASK;
+    /* The new entry goes to way 0; a different page there moves to way 1
+     * (replacing whatever was there, possibly an older entry of vpage:
+     * a page never has two entries). */
+    if (e->va != vpage && e->va != TLB_INVALID)
+        set[1] = set[0];
     bool code = dcache_has_code(h, pa);
     e->addend = (uintptr_t)page - (uintptr_t)vpage;
     e->tag_r = (perm & ACC_BIT(ACC_R)) ? vpage : TLB_INVALID;

@@ -48,7 +48,7 @@ struct ahci;
 
 /* One disk on one port. */
 struct ahci_disk_conf {
-    const char *name;           /* for messages, e.g. "ahci0.p2" */
+    const char *name;           /* for messages and reports, e.g. "ahci0-port2" */
     struct blk_opts blk;        /* image, format, aio, cache, readonly */
     const char *serial;         /* IDENTIFY serial; NULL: a default */
     struct iothread *io;        /* the port's home loop */

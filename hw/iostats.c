@@ -23,6 +23,7 @@ struct iostats {
     unsigned n, cap;
     _Atomic uint64_t stall_ns;
     _Atomic uint64_t stalls;
+    bool off;                       /* iostats_set_enabled(r, false) */
 };
 
 /* ---- registry ---- */
@@ -44,6 +45,11 @@ void iostats_free(struct iostats *r)
     pthread_mutex_destroy(&r->lock);
     free(r->drives);
     free(r);
+}
+
+void iostats_set_enabled(struct iostats *r, bool on)
+{
+    r->off = !on;
 }
 
 uint64_t iostats_stall_threshold(const struct iostats *r)
@@ -121,6 +127,7 @@ struct iostats_drive *iostats_drive_new(struct iostats *r,
     d->info.id = strdup(info->id ? info->id : "");
     d->info.file = strdup(info->file ? info->file : "");
     d->info.iface = info->iface ? info->iface : "";
+    d->off = r && r->off;
     size_t sz = nq * sizeof(*d->queues);
     d->queues = aligned_alloc(64, (sz + 63) & ~(size_t)63);
     if (!d->info.id || !d->info.file || !d->queues)
@@ -129,6 +136,7 @@ struct iostats_drive *iostats_drive_new(struct iostats *r,
     for (unsigned q = 0; q < nq; q++) {
         d->queues[q].drive = d;
         d->queues[q].index = q;
+        d->queues[q].off = d->off;
         for (unsigned p = 0; p < IOSTATS_PHASES; p++)
             hist_init(&d->queues[q].phase[p]);
     }
@@ -160,6 +168,8 @@ void iostats_drive_free(struct iostats_drive *d)
 
 uint64_t iostats_take_doorbell(struct iostats_queue *q)
 {
+    if (q->drive->off)
+        return 0;
     uint64_t t = atomic_exchange_explicit(&q->doorbell_ns, 0,
                                           memory_order_relaxed);
     return t ? t : clock_ns();
@@ -197,6 +207,8 @@ static void stall(struct iostats_queue *q, uint64_t wait, uint64_t now,
 
 void iostats_submit(struct iostats_queue *q, struct iostats_req *r)
 {
+    if (q->drive->off)
+        return;
     uint64_t now = clock_ns();
     r->submit_ns = now;
     uint64_t wait = now > r->doorbell_ns ? now - r->doorbell_ns : 0;

@@ -61,6 +61,7 @@ struct iostats_req {
 struct iostats_queue {
     /* Written by vCPU threads: its own cache line. */
     _Alignas(64) _Atomic uint64_t doorbell_ns;  /* oldest unprocessed, or 0 */
+    bool off;                                   /* = drive->off */
     _Alignas(64) struct iostats_drive *drive;
     unsigned index;
     _Atomic uint64_t ops[BLK_OP__COUNT];        /* completed requests */
@@ -88,6 +89,7 @@ struct iostats_drive {
     struct iostats *reg;    /* NULL when unregistered */
     struct iostats_drive_info info;     /* owns id and file */
     struct iostats_queue *queues;
+    bool off;               /* statistics off: every hook returns at once */
 };
 
 /* A plain copy of a queue's (or a whole drive's) counters. */
@@ -104,6 +106,10 @@ struct iostats_queue_snap {
 struct iostats *iostats_new(uint64_t stall_threshold_ns);
 /* Free the registry. Its drives must be freed first. NULL is a no-op. */
 void iostats_free(struct iostats *r);
+
+/* --x-no-iostats: drives registered from now on record nothing (to
+ * measure what the statistics cost). Before the devices are built. */
+void iostats_set_enabled(struct iostats *r, bool on);
 
 uint64_t iostats_stall_threshold(const struct iostats *r);
 void iostats_set_stall_threshold(struct iostats *r, uint64_t ns);
@@ -135,6 +141,8 @@ static inline struct iostats_queue *iostats_queue(struct iostats_drive *d,
 static inline void iostats_doorbell(struct iostats_queue *q, uint64_t now)
 {
     uint64_t zero = 0;
+    if (q->off)
+        return;
     if (!atomic_load_explicit(&q->doorbell_ns, memory_order_relaxed))
         atomic_compare_exchange_strong_explicit(&q->doorbell_ns, &zero, now,
                                                 memory_order_relaxed,

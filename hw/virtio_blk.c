@@ -364,10 +364,12 @@ static bool queue_drain_avail(struct vblk_queue *q)
 static void queue_bh(void *opaque)
 {
     struct vblk_queue *q = opaque;
+    /* Taken even when the queue is not running: a doorbell left behind
+     * would date the requests after a reset. */
+    q->doorbell_ns = iostats_take_doorbell(q->ios);
     if (!q->started || q->stopping || q->broken)
         return;
     INC(q->st.batches);
-    q->doorbell_ns = iostats_take_doorbell(q->ios);
     blk_plug(q->blk);
     q->in_bh = true;
     for (;;) {

@@ -84,7 +84,7 @@ struct virtio_blk;
 #define VBLK_MAX_DWZ_SECTORS ((1u << 30) / 512)
 
 struct vblk_conf {
-    const char *name;             /* for messages, e.g. "virtio-blk0" */
+    const char *name;             /* for messages and reports, e.g. "virtio0" */
     struct blk_opts blk;          /* image, format, aio, cache, readonly */
     unsigned num_queues;          /* 1..VBLK_MAX_QUEUES */
     const char *serial;           /* GET_ID; NULL or up to 20 bytes */

@@ -32,6 +32,13 @@ for tier in $TIERS; do
     echo "=== $tier tests"
     case $tier in
     unit)
+        # No binaries means nobody built them (make unit): a tier that ran
+        # nothing must not read as passed.
+        if ! ls "$BUILD"/tests/unit/* 2>/dev/null | grep -qv '\.d$'; then
+            echo "FAIL: no unit test binaries under $BUILD/tests/unit (run make unit)"
+            failed_tiers="$failed_tiers unit"
+            fail=$((fail + 1))
+        fi
         for t in "$BUILD"/tests/unit/*; do
             case "$t" in *.d) continue ;; esac
             [ -x "$t" ] || continue

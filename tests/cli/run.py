@@ -223,7 +223,7 @@ def latency_cases(tmp):
     r = run(["--help"])
     check("help lists the latency options", all(
         o in r.stdout for o in ["--stats-json", "--stall-threshold", "--stall-fail",
-                                "--x-no-vcpu-wake"]), r.stdout)
+                                "--x-no-vcpu-wake", "--x-no-iostats"]), r.stdout)
 
 
 def inject_cases(img, wb, dtb):

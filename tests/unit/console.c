@@ -254,6 +254,13 @@ static int child_leaves(int how)
     if (pid == 0) {
         struct rlimit no_core = { 0, 0 };
         setrlimit(RLIMIT_CORE, &no_core);   /* abort() must not dump */
+        /* A parent started under nohup or as a background job of a
+         * non-interactive shell hands us SIGHUP/SIGINT ignored, and the
+         * console rightly keeps an ignored signal ignored: start from the
+         * defaults so raise() below really ends the child. */
+        signal(SIGHUP, SIG_DFL);
+        signal(SIGINT, SIG_DFL);
+        signal(SIGTERM, SIG_DFL);
         struct loop *l = loop_new();
         child_con = open_on_tty(l, s);
         if (!child_con || is_cooked(s))

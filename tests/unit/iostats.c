@@ -240,3 +240,26 @@ Test(iostats_ahci, dma_write_and_read_are_counted, .init = ah_init,
                      iostats_phase_name(p),
                      (unsigned long long)s->phase[p].count);
 }
+
+Test(iostats, switched_off_records_nothing)
+{
+    struct iostats *r = iostats_new(10 * MS);
+    iostats_set_enabled(r, false);
+    struct iostats_drive *d = one_drive(r, "off", 1);
+    struct iostats_queue *q = iostats_queue(d, 0);
+    iostats_doorbell(q, 1000);
+    cr_assert_eq(iostats_take_doorbell(q), 0);
+    stall_once(q, 50 * MS);
+    struct iostats_req x;
+    iostats_req_start(&x, 0);
+    iostats_submit(q, &x);
+    iostats_complete(q, &x, BLK_OP_READ, 512, false);
+    iostats_irq(q, &x);
+    struct iostats_queue_snap *s = snap(d, 0);
+    cr_assert_eq(s->ops[BLK_OP_READ], 0);
+    cr_assert_eq(s->stalls, 0);
+    cr_assert_eq(s->phase[IOSTATS_WAIT].count, 0);
+    cr_assert_eq(iostats_total_stalls(r), 0);
+    iostats_drive_free(d);
+    iostats_free(r);
+}
