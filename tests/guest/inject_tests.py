@@ -16,6 +16,8 @@ inject-nth-KIND     eio@write#10: fio's sequential 4 KiB direct writes stop
 inject-delay-KIND   delay:20ms@read: fio's completion latency mean is at
                     least 20 ms (a lower bound the rule guarantees, not a
                     measure of our speed).
+inject-delay-verify-KIND  delays of different lengths reorder completions
+                    at QD32: fio's crc32c verify passes.
 inject-timeout-ahci delay:60s on one read, the guest's SCSI timeout at 2 s:
                     libata's EH resets the link, the reset sends the held
                     read on, the retried read succeeds long before 60 s.
@@ -201,6 +203,34 @@ def t_timeout(h, kind):
              f"after {clat:.1f} s", b)
 
 
+def t_delay_verify(h, kind):
+    """Delays of different lengths (writes 2 ms, every 7th write 5 ms
+    more, reads 1 ms) reorder completions at queue depth 32: fio's
+    crc32c verify still passes."""
+    name = f"inject-delay-verify-{kind}"
+    if h.emu != "blkemu":
+        return h.skip(name, "blkemu's inject= option")
+    clean, faulty = h.scratch_copy(size=SIZE), h.scratch_copy(size=SIZE)
+    extra, dev, _ = drives(h, kind, clean, faulty,
+                           "delay:2ms@write;delay:5ms@write#7:always;delay:1ms@read")
+    args = (f"--name=v --filename=/dev/{dev} --rw=randwrite --bs=4k --size=2M "
+            "--ioengine=libaio --iodepth=32 --direct=1 --verify=crc32c --do_verify=1")
+    b = h.boot(1, "fio", extra=extra + ["--stats"], append=f'blkemu.fio="{args}"')
+    bad, _ = h.check_booted(name, b)
+    js = h.fio_json(b, bad)
+    if js is not None:
+        job = (js.get("jobs") or [{}])[0]
+        if job.get("error"):
+            bad.append(f"fio error {job.get('error')}")
+        if job.get("write", {}).get("total_ios", 0) < 512:
+            bad.append("fio wrote less than 2 MiB")
+    _, m = b.first(r"stats: \S+ inject errors 0 delays (\d+)")
+    if m is None or int(m.group(1)) < 1024:
+        bad.append(f"--stats delays {m.group(1) if m else '?'}, want >= 1024")
+    h.result(name, not bad, "; ".join(bad) or
+             "2 MiB of QD32 random writes with reordering delays verified", b)
+
+
 def tests(h):
     out = []
     for kind in ("virtio", "ahci", "ahci-noncq"):
@@ -208,5 +238,7 @@ def tests(h):
     for kind in ("virtio", "ahci"):
         out.append((f"inject-nth-{kind}", lambda k=kind: t_nth(h, k)))
         out.append((f"inject-delay-{kind}", lambda k=kind: t_delay(h, k)))
+    for kind in ("virtio", "ahci"):
+        out.append((f"inject-delay-verify-{kind}", lambda k=kind: t_delay_verify(h, k)))
     out.append(("inject-timeout-ahci", lambda: t_timeout(h, "ahci")))
     return out
