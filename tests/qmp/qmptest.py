@@ -480,8 +480,9 @@ class Suite:
         ev = q.event("RESET", 60)
         need(ev["data"] == {"guest": True, "reason": "guest-reset"}, f"{ev}")
         emu.wait_line(r"BLKEMU-USERSPACE-START", 60)
+        q.ok("stop")                    # quit must end a paused machine too
         q.ok("quit")
-        need(emu.wait(10) == 0, "quit")
+        need(emu.wait(10) == 0, "quit while paused")
         emu, path = self.boot(1, "poweroff", sock="q2.sock", qmp_opts="server,wait")
         q = Qmp(path)
         q.ok("qmp_capabilities")
