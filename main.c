@@ -11,6 +11,7 @@
 #include "boards/cmdline.h"
 #include "boards/stats_json.h"
 #include "boards/virt.h"
+#include "boards/virt_qmp.h"
 #include "hw/iostats.h"
 #include "util/clock.h"
 #include "util/console.h"
@@ -118,12 +119,20 @@ int main(int argc, char **argv)
         virt_destroy(v);
         return 1;
     }
+    struct virt_qmp *qmp = NULL;
+    if (cfg.qmp && !(qmp = virt_qmp_new(v, main_loop, cfg.qmp, err, sizeof(err)))) {
+        fprintf(stderr, "blkemu: %s\n", err);
+        virt_destroy(v);
+        loop_free(main_loop);
+        return 1;
+    }
     m->exit_notify = main_exit_notify;
     struct console_ops cops = { .sink = virt_console_input, .quit = main_quit,
                                 .opaque = v };
     struct console *con = console_open(main_loop, STDIN_FILENO, STDOUT_FILENO, &cops);
     if (!con) {
         fprintf(stderr, "blkemu: cannot open the console\n");
+        virt_qmp_free(qmp);
         virt_destroy(v);
         return 1;
     }
@@ -138,7 +147,9 @@ int main(int argc, char **argv)
         }
         loop_run(main_loop);
         virt_stop(v);
-        if (atomic_load(&m->exit_reason) != MACHINE_RESET || cfg.no_reboot)
+        bool reboot = atomic_load(&m->exit_reason) == MACHINE_RESET && !cfg.no_reboot;
+        virt_qmp_stopped(qmp, reboot);
+        if (!reboot)
             break;
         log_info("guest reboot");
         virt_reset(v);
@@ -169,6 +180,7 @@ int main(int argc, char **argv)
         if (status == 0)
             status = 1;
     }
+    virt_qmp_free(qmp);
     virt_destroy(v);
     loop_free(main_loop);
     return status;

@@ -13,11 +13,12 @@
 #include "cpu/cpu.h"
 #include "util/log.h"
 #include "util/opts.h"
+#include "util/qmp_server.h"
 
 enum opt_id {
     OPT_MACHINE, OPT_MEM, OPT_SMP, OPT_BIOS, OPT_KERNEL, OPT_INITRD,
     OPT_APPEND, OPT_DUMP_DTB, OPT_NO_REBOOT, OPT_STATS, OPT_LOG,
-    OPT_NOGRAPHIC, OPT_HELP, OPT_VERSION, OPT_DRIVE, OPT_OBJECT,
+    OPT_NOGRAPHIC, OPT_HELP, OPT_VERSION, OPT_DRIVE, OPT_OBJECT, OPT_QMP,
     OPT_STATS_JSON, OPT_STALL_THRESHOLD, OPT_STALL_FAIL, OPT_X_NO_VCPU_WAKE,
     OPT_X_NO_IOSTATS,
 };
@@ -40,6 +41,7 @@ static const struct opt_def opt_table[] = {
     { "h", OPT_HELP, false },         { "help", OPT_HELP, false },
     { "version", OPT_VERSION, false },
     { "drive", OPT_DRIVE, true },     { "object", OPT_OBJECT, true },
+    { "qmp", OPT_QMP, true },
     { "stats-json", OPT_STATS_JSON, true },
     { "stall-threshold", OPT_STALL_THRESHOLD, true },
     { "stall-fail", OPT_STALL_FAIL, false },
@@ -76,6 +78,12 @@ const char *cmdline_usage(void)
 "                         one queue per hart, the default iothread; an\n"
 "                         image without format= is raw (never probed)\n"
 "  -object iothread,id=ID an I/O thread for iothread=ID\n"
+"\n"
+"Control (see docs/qmp.md):\n"
+"  -qmp unix:PATH,server=on,wait=off\n"
+"                         a QMP control socket (also spelled server,nowait;\n"
+"                         wait=on, the default, starts the guest only once\n"
+"                         a client has connected)\n"
 "\n"
 "Diagnostics:\n"
 "  --dump-dtb FILE        write the generated device tree blob and exit\n"
@@ -215,6 +223,17 @@ static bool apply(struct blkemu_config *cfg, enum opt_id id, const char *name,
         }
         cfg->drives[cfg->ndrives++] = v;
         return true;
+    case OPT_QMP: {
+        struct qmp_addr a;
+        if (cfg->qmp) {
+            snprintf(err, errlen, "-qmp: only one control socket");
+            return false;
+        }
+        if (!qmp_addr_parse(v, &a, err, errlen))
+            return false;
+        cfg->qmp = v;
+        return true;
+    }
     case OPT_OBJECT:
         if (cfg->nobjects == BLKEMU_MAX_OBJECTS) {
             snprintf(err, errlen, "-object: at most %d objects", BLKEMU_MAX_OBJECTS);

@@ -31,6 +31,7 @@ struct blkemu_config {
     const char *dump_dtb;     /* --dump-dtb FILE */
     bool no_reboot;           /* -no-reboot */
     bool stats;               /* --stats */
+    const char *qmp;          /* -qmp unix:PATH,server[,nowait] */
     const char *stats_json;   /* --stats-json FILE */
     uint64_t stall_threshold_ns;  /* --stall-threshold; 0: off */
     bool stall_fail;          /* --stall-fail */

@@ -52,6 +52,8 @@ static uint64_t align_down(uint64_t v, uint64_t a) { return v & ~(a - 1); }
 
 struct machine *virt_machine(struct virt *v) { return &v->m; }
 
+struct virt_pci *virt_get_pci(struct virt *v) { return v->pci; }
+
 static void virt_uart_rx_ready(void *opaque)
 {
     struct virt *v = opaque;

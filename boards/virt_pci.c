@@ -4,10 +4,12 @@
  */
 #include "boards/virt_pci.h"
 
+#include <fcntl.h>
 #include <libfdt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "block/inject.h"
 #include "boards/virt.h"
@@ -29,6 +31,16 @@ struct virt_pci {
     unsigned ndisks;
     unsigned next_slot;         /* the last PCI slot used */
     struct ahci *ahci;          /* created by the first if=ahci drive */
+    struct virt_pci_drive {     /* every drive, in command-line order */
+        char id[48];
+        char *file;
+        enum drive_if iface;
+        struct blk_opts blk;
+        uint64_t size;
+        struct virtio_blk *vb;  /* or NULL: AHCI port `port` */
+        unsigned port;
+    } drives[BLKEMU_MAX_DRIVES];
+    unsigned ndrives;
     bool no_vcpu_wake;          /* --x-no-vcpu-wake */
 };
 
@@ -90,6 +102,48 @@ static bool drive_iothreads(struct virt_pci *p, const struct drive_opts *d,
     return true;
 }
 
+/* Remember a drive for virt_pci_drive_info(). */
+static void record_drive(struct virt_pci *p, const struct drive_opts *d,
+                         const char *id, struct virtio_blk *vb, unsigned port)
+{
+    struct virt_pci_drive *r = &p->drives[p->ndrives++];
+    snprintf(r->id, sizeof(r->id), "%s", id);
+    r->file = strdup(d->file);
+    r->iface = d->iface;
+    r->blk = d->blk;
+    r->vb = vb;
+    r->port = port;
+    int fd = open(d->file, O_RDONLY | O_CLOEXEC);
+    if (fd >= 0) {
+        off_t end = lseek(fd, 0, SEEK_END);
+        r->size = end > 0 ? (uint64_t)end : 0;
+        close(fd);
+    }
+}
+
+unsigned virt_pci_drive_count(const struct virt_pci *p)
+{
+    return p->ndrives;
+}
+
+bool virt_pci_drive_info(struct virt_pci *p, unsigned i,
+                         struct virt_drive_info *out)
+{
+    if (i >= p->ndrives)
+        return false;
+    const struct virt_pci_drive *r = &p->drives[i];
+    *out = (struct virt_drive_info){
+        .id = r->id, .file = r->file ? r->file : "",
+        .iface = r->iface == DRIVE_IF_AHCI ? "ahci" : "virtio",
+        .readonly = r->blk.readonly, .aio = r->blk.aio, .cache = r->blk.cache,
+        .size = r->size,
+        .stats = r->vb ? virtio_blk_blk_stats(r->vb)
+                       : ahci_get_blk_stats(p->ahci, r->port),
+        .blk = r->vb ? virtio_blk_get_blk(r->vb) : ahci_port_blk(p->ahci, r->port),
+    };
+    return true;
+}
+
 /* An if=ahci drive: a port of the one AHCI controller (port=N, or the
  * lowest free one), served by one iothread. */
 static bool add_ahci_disk(struct virt_pci *p, struct machine *m,
@@ -128,6 +182,7 @@ static bool add_ahci_disk(struct virt_pci *p, struct machine *m,
         snprintf(err, errlen, "-drive: %s", why);
         return false;
     }
+    record_drive(p, d, c.name, NULL, (unsigned)port);
     return true;
 }
 
@@ -168,6 +223,7 @@ static bool add_disk(struct virt_pci *p, struct machine *m,
     }
     if (ok) {
         struct virtio_blk *vb = p->disks[p->ndisks++];
+        record_drive(p, &d, c.name, vb, 0);
         ok = pci_host_plug(&p->host, virtio_blk_pci(vb), ++p->next_slot);
         if (!ok)
             snprintf(err, errlen, "-drive: no PCI slot for disk %u", i);
@@ -233,6 +289,8 @@ void virt_pci_free(struct virt_pci *p)
     ahci_free(p->ahci);
     for (unsigned i = 0; i < p->nio; i++)
         iothread_free(p->io[i]);
+    for (unsigned i = 0; i < p->ndrives; i++)
+        free(p->drives[i].file);
     pci_host_destroy(&p->host);
     free(p);
 }

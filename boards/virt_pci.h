@@ -17,6 +17,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "block/block.h"
 #include "boards/cmdline.h"
 
 struct machine;
@@ -44,6 +45,26 @@ struct pci_host *virt_pci_host(struct virt_pci *p);
  * write device tree (inside /soc). Returns 0 or a libfdt error. */
 int virt_pci_fdt(void *fdt, const struct blkemu_config *cfg,
                  uint32_t plic_phandle);
+
+/* One drive, as QMP's query-block and query-blockstats show it. */
+struct virt_drive_info {
+    const char *id;             /* id=, or virtioN (N counts virtio disks) /
+                                 * ahci0-portN */
+    const char *file;
+    const char *iface;          /* "virtio" or "ahci" */
+    bool readonly;
+    enum blk_aio aio;
+    enum blk_cache cache;
+    uint64_t size;              /* bytes, as opened */
+    struct blk_stats stats;     /* the block layer's counters */
+    struct blk *blk;            /* one of its handles (injection rules) */
+};
+
+/* Drives in command-line order. Any thread (counters are approximate
+ * while the guest runs). */
+unsigned virt_pci_drive_count(const struct virt_pci *p);
+bool virt_pci_drive_info(struct virt_pci *p, unsigned i,
+                         struct virt_drive_info *out);
 
 /* Print each disk's counters (--stats) to stderr. */
 void virt_pci_print_stats(struct virt_pci *p);

@@ -56,6 +56,17 @@ uint64_t hart_step(struct hart *h, uint64_t n);
 /* Ask the hart's thread to leave hart_thread() soon; wakes it from WFI. */
 void hart_stop(struct hart *h);
 
+/* Pause (true) or release (false) the hart's thread: a paused hart parks
+ * at its next batch boundary (or leaves WFI to park) and runs no guest code
+ * until released; a hart started paused parks before its first
+ * instruction. Survives hart_reset(). Any thread. */
+void hart_set_paused(struct hart *h, bool paused);
+
+/* Wait until the hart's thread is parked, or not running at all, or the
+ * CLOCK_MONOTONIC time `deadline_ns` passes. True if parked or not
+ * running. Any thread but the hart's own. */
+bool hart_wait_parked(struct hart *h, uint64_t deadline_ns);
+
 /* Drive an interrupt line (IRQ_MSI, IRQ_MEI, IRQ_SEI) from a device on any
  * thread: sets/clears the pending bit atomically and kicks the hart. */
 void hart_set_irq(struct hart *h, unsigned irq, bool level);

@@ -44,7 +44,8 @@ struct hart *hart_create(struct machine *m, unsigned hartid)
     pthread_condattr_init(&ca);
     pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
     bool ok = h->code_map && h->stop_page && pthread_mutex_init(&h->lock, NULL) == 0 &&
-              pthread_cond_init(&h->cond, &ca) == 0;
+              pthread_cond_init(&h->cond, &ca) == 0 &&
+              pthread_cond_init(&h->park_cond, &ca) == 0;
     pthread_condattr_destroy(&ca);
     if (!ok) {
         free(h->code_map);
@@ -65,6 +66,7 @@ void hart_destroy(struct hart *h)
     free(h->stop_page);
     pthread_mutex_destroy(&h->lock);
     pthread_cond_destroy(&h->cond);
+    pthread_cond_destroy(&h->park_cond);
     free(h);
 }
 
@@ -95,6 +97,10 @@ void hart_reset(struct hart *h, uint64_t pc, uint64_t a0, uint64_t a1,
     atomic_store(&h->mtimecmp, 0);      /* as QEMU: MTIP pends at reset */
     h->res_valid = false;
     h->wfi = false;
+    /* A reset hart is runnable again: the previous run's stop request
+     * (the reboot that led here) must not end the next hart_thread(). */
+    atomic_store(&h->stop, false);
+    atomic_store(&h->kicked, false);
     pmp_reset(h);
     mmu_set_satp(h, 0);
     dcache_flush(h);
@@ -303,11 +309,11 @@ static uint64_t hart_next_deadline(const struct hart *h, uint64_t now)
 }
 
 /* WFI: sleep until an interrupt is pending and enabled in mie, the next
- * timer deadline, a kick or a stop request — never longer. */
+ * timer deadline, a kick, a stop or a pause request — never longer. */
 static void hart_sleep(struct hart *h)
 {
     pthread_mutex_lock(&h->lock);
-    while (!atomic_load(&h->stop)) {
+    while (!atomic_load(&h->stop) && !atomic_load(&h->pause_req)) {
         /* One `now` for both: a timer at or before it is pending now; one
          * after it is a deadline to wait for (even if it passes before we
          * start waiting: the wait then returns at once). */
@@ -331,15 +337,62 @@ static void hart_sleep(struct hart *h)
     pthread_mutex_unlock(&h->lock);
 }
 
+/* Paused: park until released or stopped (no guest code runs). */
+static void hart_park(struct hart *h)
+{
+    pthread_mutex_lock(&h->lock);
+    h->parked = true;
+    pthread_cond_broadcast(&h->park_cond);
+    while (atomic_load(&h->pause_req) && !atomic_load(&h->stop))
+        pthread_cond_wait(&h->cond, &h->lock);
+    h->parked = false;
+    pthread_mutex_unlock(&h->lock);
+}
+
+static void hart_set_in_thread(struct hart *h, bool in)
+{
+    pthread_mutex_lock(&h->lock);
+    h->in_thread = in;
+    pthread_cond_broadcast(&h->park_cond);
+    pthread_mutex_unlock(&h->lock);
+}
+
 void *hart_thread(void *arg)
 {
     struct hart *h = arg;
+    hart_set_in_thread(h, true);
     while (!atomic_load(&h->stop)) {
+        if (atomic_load_explicit(&h->pause_req, memory_order_relaxed)) {
+            hart_park(h);
+            continue;
+        }
         hart_batch(h, BATCH);
         if (h->wfi)
             hart_sleep(h);
     }
+    hart_set_in_thread(h, false);
     return NULL;
+}
+
+void hart_set_paused(struct hart *h, bool paused)
+{
+    atomic_store(&h->pause_req, paused);
+    hart_kick(h);
+}
+
+bool hart_wait_parked(struct hart *h, uint64_t deadline_ns)
+{
+    struct timespec ts = {
+        .tv_sec = (time_t)(deadline_ns / 1000000000ull),
+        .tv_nsec = (long)(deadline_ns % 1000000000ull),
+    };
+    pthread_mutex_lock(&h->lock);
+    while (h->in_thread && !h->parked &&
+           pthread_cond_timedwait(&h->park_cond, &h->lock, &ts) != ETIMEDOUT)
+        ;
+    bool ok = !h->in_thread || h->parked;
+    pthread_mutex_unlock(&h->lock);
+    return ok;
 }
 
 uint64_t hart_step(struct hart *h, uint64_t n)

@@ -224,6 +224,12 @@ struct hart {
     pthread_cond_t cond;
     atomic_bool stop;
     atomic_bool kicked;
+    /* Pause (QMP stop/cont): the thread parks at a batch boundary while
+     * pause_req is set; `parked` and `in_thread` are under `lock`, and
+     * park_cond announces changes of them to hart_wait_parked(). */
+    atomic_bool pause_req;
+    bool parked, in_thread;
+    pthread_cond_t park_cond;
 };
 
 /* Take a trap (exception `cause` with `tval`) at the current h->pc: updates

@@ -40,6 +40,7 @@ struct machine {
     /* Called (any thread) after an exit request, to wake the main loop. */
     void (*exit_notify)(struct machine *m);
     void *board;            /* the board's private state */
+    bool paused;            /* machine_pause()d; main thread only */
     /* Per-drive I/O statistics (hw/iostats.h); the board owns it. NULL in
      * unit tests that build devices without a board. */
     struct iostats *iostats;
@@ -60,5 +61,17 @@ static inline void *machine_ram_ptr(struct machine *m, uint64_t gpa,
 /* Ask the machine to stop (any thread): records the first reason and code,
  * stops every hart and wakes the main loop. */
 void machine_request_exit(struct machine *m, enum machine_exit why, int code);
+
+/* Pause every hart (QMP `stop`) and freeze the guest's clock (mtime), as
+ * QEMU's virtual clock stops; devices and iothreads keep running, so
+ * requests in flight complete and their interrupts wait in mip. Waits up
+ * to 1 s for the harts to park (one batch of instructions); false if one
+ * did not (it is parked as soon as it reaches a batch boundary). Harts
+ * started later (after a reset) start parked. Main thread. */
+bool machine_pause(struct machine *m);
+
+/* Let the harts run again (QMP `cont`); the guest's clock resumes from
+ * where it stopped. Main thread. */
+void machine_resume(struct machine *m);
 
 #endif

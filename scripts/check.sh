@@ -81,6 +81,9 @@ for tier in $TIERS; do
         fi
         tests/guest/run.sh >"$log" 2>&1 || failed_tiers="$failed_tiers guest"
         cat "$log"; tally "$log"
+        # The control socket driven by a real client (issue 7).
+        tests/qmp/run.sh >"$log" 2>&1 || failed_tiers="$failed_tiers guest"
+        cat "$log"; tally "$log"
         ;;
     esac
 done

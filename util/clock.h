@@ -24,5 +24,10 @@ uint64_t clock_mtime(void);
 uint64_t clock_mtime_to_ns(uint64_t ticks);
 /* Start the guest clock at 0 now. Called once at machine creation. */
 void clock_timebase_init(void);
+/* Stop mtime where it is (the machine is paused), and let it run on from
+ * there, the time spent frozen excluded. Main thread; no-ops when already
+ * frozen / not frozen. */
+void clock_mtime_freeze(void);
+void clock_mtime_thaw(void);
 
 #endif

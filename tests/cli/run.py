@@ -98,6 +98,7 @@ def main():
             ok = f.read(4) == b"\xd0\x0d\xfe\xed"
     check("dump-dtb writes a blob", ok, r.stderr)
     drive_cases(tmp)
+    qmp_cases(tmp)
     latency_cases(tmp)
     print(f"{passed} passed, {failed} failed")
     return 1 if failed else 0
@@ -156,6 +157,47 @@ def ahci_cases(img, wb, dtb):
     check("drive: six AHCI disks and a virtio disk build", r.returncode == 0, r.stderr)
 
 
+def qmp_cases(tmp):
+    """-qmp (issue 7): a bad socket path is one line and exit 1, and
+    nothing at the path is removed unless it is a dead socket."""
+    import socket
+    expect_error("qmp: tcp", ["-qmp", "tcp:localhost:4444,server,nowait"],
+                 "only unix:PATH")
+    expect_error("qmp: not a server", ["-qmp", "unix:" + tmp + "/q.sock"],
+                 "blkemu only listens")
+    expect_error("qmp: bad wait", ["-qmp", "unix:" + tmp + "/q.sock,server,wait=2"],
+                 "wait= takes on or off")
+    expect_error("qmp: unknown option", ["-qmp", "unix:" + tmp + "/q.sock,server,x=1"],
+                 "unknown option 'x'")
+    expect_error("qmp: twice", ["-qmp", "unix:" + tmp + "/a,server,nowait",
+                                "-qmp", "unix:" + tmp + "/b,server,nowait"],
+                 "only one control socket")
+    expect_error("qmp: path too long for sun_path",
+                 ["-qmp", "unix:" + tmp + "/" + "p" * 120 + ",server,nowait"],
+                 "a unix socket path has at most 107")
+    expect_error("qmp: missing directory",
+                 ["-qmp", "unix:" + tmp + "/no/such/dir/q.sock,server,nowait"],
+                 "its directory does not exist")
+    regular = os.path.join(tmp, "not-a-socket")
+    with open(regular, "w") as f:
+        f.write("keep me")
+    expect_error("qmp: a regular file at the path",
+                 ["-qmp", "unix:" + regular + ",server,nowait"], "is not a socket")
+    with open(regular) as f:
+        check("qmp: the regular file is untouched", f.read() == "keep me")
+    expect_error("qmp: a directory at the path",
+                 ["-qmp", "unix:" + tmp + ",server,nowait"], "is not a socket")
+    live = os.path.join(tmp, "live.sock")
+    srv = socket.socket(socket.AF_UNIX)
+    srv.bind(live)
+    srv.listen(1)
+    expect_error("qmp: a socket another process listens on",
+                 ["-qmp", "unix:" + live + ",server,nowait"], "is in use")
+    srv.close()
+    r = run(["--help"])
+    check("qmp: --help lists -qmp", "-qmp unix:PATH" in r.stdout, r.stdout)
+
+
 def latency_cases(tmp):
     """--stall-threshold, --stall-fail, --stats-json (issue 7): one line, exit 1."""
     dtb = ["--dump-dtb", os.path.join(tmp, "l.dtb")]
@@ -182,6 +224,8 @@ def latency_cases(tmp):
     check("help lists the latency options", all(
         o in r.stdout for o in ["--stats-json", "--stall-threshold", "--stall-fail",
                                 "--x-no-vcpu-wake", "--x-no-iostats"]), r.stdout)
+
+
 def inject_cases(img, wb, dtb):
     """-drive inject= (issue 7): a malformed rule is one line naming the
     drive option and the rule, exit 1; good rules build."""
