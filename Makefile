@@ -17,6 +17,14 @@ $(shell ./configure >&2)
 endif
 -include config.mk
 
+# A configure newer than config.mk (an update added a dependency) runs
+# again, with the arguments config.mk's first line recorded; make then
+# restarts with the new config.mk.
+.DEFAULT_GOAL := all
+config.mk: configure
+	@echo "configure changed since config.mk: running ./configure again" >&2
+	@./configure $(shell sed -n '1s/^\# Written by \.\/configure//p' config.mk)
+
 CFLAGS_ALL = -std=gnu11 $(OPT) $(SAN) -Wall -Wextra -Werror -Wno-unused-parameter \
 	-D_GNU_SOURCE -pthread -I. -MMD -MP $(FDT_CFLAGS) $(URING_CFLAGS) $(JSON_CFLAGS) $(CFLAGS)
 LDFLAGS_ALL = $(SAN) -pthread $(LDFLAGS)
