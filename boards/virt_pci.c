@@ -188,10 +188,13 @@ struct virt_pci *virt_pci_create(struct machine *m, struct plic *plic,
                   VIRT_PCIE_MMIO_BASE, VIRT_PCIE_MMIO_SIZE,
                   virt_pcie_mmio64_base(cfg->ram_size), VIRT_PCIE_MMIO64_SIZE);
     for (unsigned i = 0; i < cfg->nobjects; i++) {
-        char *id;
-        bool ok = drive_parse_object(cfg->objects[i], &id, err, errlen) &&
-                  make_iothread(p, id, err, errlen);
-        free(id);
+        struct iothread_opts o;
+        bool ok = drive_parse_iothread(cfg->objects[i], &o, err, errlen) &&
+                  make_iothread(p, o.id, err, errlen);
+        if (ok)
+            loop_set_poll_max_ns(iothread_loop(p->io[p->nio - 1]),
+                                 o.poll_max_ns);
+        free(o.id);
         if (!ok)
             goto fail;
     }
