@@ -560,9 +560,10 @@ static uint64_t timer_next_deadline(struct loop *l)
 
 /* Spin before sleeping: call the pollers and look for queued work until
  * something turns up, the budget is spent or a timer is due. True if work
- * was found (the caller dispatches it without sleeping). Otherwise *start
- * is when the wait began (0: polling is off), for loop_spin_end(). */
-static bool loop_spin(struct loop *l, uint64_t *start)
+ * was found (the caller dispatches it without sleeping; *ran says whether
+ * a poller already did some). Otherwise *start is when the wait began (0:
+ * polling is off), for loop_spin_end(). */
+static bool loop_spin(struct loop *l, uint64_t *start, bool *ran)
 {
     struct loop_poll *lp = &l->poll;
     *start = 0;
@@ -579,7 +580,7 @@ static bool loop_spin(struct loop *l, uint64_t *start)
     bool found = false, spun = now < end;
     l->depth++;
     while (now < end) {
-        if (work_pending(l) || loop_poll_round(lp, now)) {
+        if (work_pending(l) || (*ran = loop_poll_round(lp, now))) {
             found = true;
             break;
         }
@@ -638,7 +639,8 @@ bool loop_run_once(struct loop *l, bool blocking)
 {
     struct timespec ts = { 0, 0 }, *timeout = &ts;
     uint64_t spin_start = 0;
-    if (blocking && loop_spin(l, &spin_start))
+    bool polled = false;
+    if (blocking && loop_spin(l, &spin_start, &polled))
         blocking = false;   /* work found while spinning: no sleep */
     unsigned n = fd_build_pollset(l);
     if (n == 0) {
@@ -670,7 +672,7 @@ bool loop_run_once(struct loop *l, bool blocking)
         wake_consume(l);
 
     l->depth++;
-    bool progress = call_dispatch(l);
+    bool progress = call_dispatch(l) | polled;
     progress |= bh_dispatch(l);
     progress |= timer_dispatch(l);
     if (r > 0)
