@@ -329,8 +329,28 @@ static void print_ahci_stats(struct ahci *a)
     }
 }
 
+/* --stats lines of the iothreads: wake-ups and busy-polling (seed 004). */
+static void print_iothread_stats(struct virt_pci *p)
+{
+    for (unsigned i = 0; i < p->nio; i++) {
+        struct loop *l = iothread_loop(p->io[i]);
+        struct loop_stats s = loop_get_stats(l);
+        fprintf(stderr, "blkemu: stats: iothread %s iterations %llu wakeups "
+                "%llu poll-max-ns %llu poll-ns %llu poll-hits %llu "
+                "poll-misses %llu poll-idle-drops %llu\r\n",
+                iothread_id(p->io[i]), (unsigned long long)s.iterations,
+                (unsigned long long)s.wakeups,
+                (unsigned long long)loop_get_poll_max_ns(l),
+                (unsigned long long)s.poll_ns,
+                (unsigned long long)s.poll_hits,
+                (unsigned long long)s.poll_misses,
+                (unsigned long long)s.poll_idle);
+    }
+}
+
 void virt_pci_print_stats(struct virt_pci *p)
 {
+    print_iothread_stats(p);
     print_ahci_stats(p->ahci);
     for (unsigned i = 0; i < p->ndisks; i++) {
         struct virtio_blk *vb = p->disks[i];
