@@ -592,6 +592,7 @@ static bool loop_spin(struct loop *l, uint64_t *start, bool *ran)
     if (found) {
         loop_poll_adapt(lp, now - *start);
         stat_inc(&lp->st_hits);
+        *start = 0;     /* adapted already: no second look after ppoll */
     } else if (spun) {
         stat_inc(&lp->st_misses);
     }
