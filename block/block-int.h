@@ -128,6 +128,9 @@ struct blk {
     unsigned submitting;         /* > 0 inside blk_submit/unplug/drain */
     struct blk_req *done_head, **done_tail;  /* callbacks to run */
     struct loop_bh *done_bh;
+    /* The home loop spins over this while it has requests in flight
+     * (seed 004); kicked back into the spin set by each submission. */
+    struct loop_poller *poller;
     /* Requests refused because no request object could be allocated:
      * their callbacks (-ENOMEM) still run from done_bh, never inline. */
     struct { blk_cb *cb; void *opaque; } oom[16];

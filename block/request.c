@@ -576,6 +576,8 @@ void blk_submit(struct blk *b, enum blk_op op, uint64_t offset,
         atomic_store_explicit(&b->st.max_in_flight, inflight,
                               memory_order_relaxed);
 
+    if (b->poller)      /* a completion is coming: worth spinning for */
+        loop_poller_kick(b->poller);
     b->submitting++;
     int ret = req_prepare(b, r, iov, iovcnt, len);
     if (ret >= 0)

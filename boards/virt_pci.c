@@ -249,10 +249,13 @@ struct virt_pci *virt_pci_create(struct machine *m, struct plic *plic,
                   virt_pcie_mmio64_base(cfg->ram_size), VIRT_PCIE_MMIO64_SIZE);
     p->no_vcpu_wake = cfg->x_no_vcpu_wake;
     for (unsigned i = 0; i < cfg->nobjects; i++) {
-        char *id;
-        bool ok = drive_parse_object(cfg->objects[i], &id, err, errlen) &&
-                  make_iothread(p, id, err, errlen);
-        free(id);
+        struct iothread_opts o;
+        bool ok = drive_parse_iothread(cfg->objects[i], &o, err, errlen) &&
+                  make_iothread(p, o.id, err, errlen);
+        if (ok)
+            loop_set_poll_max_ns(iothread_loop(p->io[p->nio - 1]),
+                                 o.poll_max_ns);
+        free(o.id);
         if (!ok)
             goto fail;
     }
@@ -412,8 +415,28 @@ static void print_ahci_stats(struct ahci *a)
     }
 }
 
+/* --stats lines of the iothreads: wake-ups and busy-polling (seed 004). */
+static void print_iothread_stats(struct virt_pci *p)
+{
+    for (unsigned i = 0; i < p->nio; i++) {
+        struct loop *l = iothread_loop(p->io[i]);
+        struct loop_stats s = loop_get_stats(l);
+        fprintf(stderr, "blkemu: stats: iothread %s iterations %llu wakeups "
+                "%llu poll-max-ns %llu poll-ns %llu poll-hits %llu "
+                "poll-misses %llu poll-idle-drops %llu\r\n",
+                iothread_id(p->io[i]), (unsigned long long)s.iterations,
+                (unsigned long long)s.wakeups,
+                (unsigned long long)loop_get_poll_max_ns(l),
+                (unsigned long long)s.poll_ns,
+                (unsigned long long)s.poll_hits,
+                (unsigned long long)s.poll_misses,
+                (unsigned long long)s.poll_idle);
+    }
+}
+
 void virt_pci_print_stats(struct virt_pci *p)
 {
+    print_iothread_stats(p);
     print_ahci_stats(p->ahci);
     for (unsigned i = 0; i < p->ndisks; i++) {
         struct virtio_blk *vb = p->disks[i];

@@ -11,6 +11,7 @@
 
 #include "block/inject.h"
 #include "hw/virtio_blk.h"
+#include "util/loop.h"
 #include "util/opts.h"
 
 /* Split the next "key=value" off *s (",," is a literal comma). Returns a
@@ -346,12 +347,38 @@ void drive_opts_free(struct drive_opts *d)
     memset(d, 0, sizeof(*d));
 }
 
-bool drive_parse_object(const char *spec, char **id, char *err,
-                        size_t errlen)
+/* One key=value of -object iothread (after the type). */
+static bool object_pair(const char *pair, struct iothread_opts *o,
+                        bool *poll_seen, char *err, size_t errlen)
 {
-    *id = NULL;
+    if (!strncmp(pair, "id=", 3) && !o->id) {
+        if (drive_id_valid(pair + 3) && (o->id = strdup(pair + 3)))
+            return true;
+        snprintf(err, errlen, "-object iothread,id=%s: not a valid id",
+                 pair + 3);
+        return false;
+    }
+    if (!strncmp(pair, "poll-max-ns=", 12) && !*poll_seen) {
+        *poll_seen = true;
+        if (opts_parse_uint(pair + 12, 0, LOOP_POLL_MAX_NS_LIMIT,
+                            &o->poll_max_ns))
+            return true;
+        snprintf(err, errlen, "-object iothread,poll-max-ns=%s: expected "
+                 "nanoseconds 0..%llu (0 disables polling)", pair + 12,
+                 (unsigned long long)LOOP_POLL_MAX_NS_LIMIT);
+        return false;
+    }
+    snprintf(err, errlen, "-object iothread: unknown or repeated option "
+             "'%s' (known: id, poll-max-ns)", pair);
+    return false;
+}
+
+bool drive_parse_iothread(const char *spec, struct iothread_opts *o,
+                          char *err, size_t errlen)
+{
+    *o = (struct iothread_opts){ .poll_max_ns = LOOP_POLL_MAX_NS_DEFAULT };
     const char *s = spec;
-    bool oom = false, first = true;
+    bool oom = false, first = true, poll_seen = false;
     char *pair;
     while ((pair = next_pair(&s, &oom))) {
         bool ok = true;
@@ -360,29 +387,31 @@ bool drive_parse_object(const char *spec, char **id, char *err,
             if (!ok)
                 snprintf(err, errlen, "-object '%s': unknown object type "
                          "(supported: iothread)", pair);
-        } else if (!strncmp(pair, "id=", 3) && !*id) {
-            ok = drive_id_valid(pair + 3) && (*id = strdup(pair + 3));
-            if (!ok)
-                snprintf(err, errlen, "-object iothread,id=%s: not a valid id",
-                         pair + 3);
         } else {
-            ok = false;
-            snprintf(err, errlen, "-object iothread: unknown or repeated "
-                     "option '%s' (known: id)", pair);
+            ok = object_pair(pair, o, &poll_seen, err, errlen);
         }
         free(pair);
         first = false;
         if (!ok)
             goto fail;
     }
-    if (oom || !*id) {
+    if (oom || !o->id) {
         snprintf(err, errlen, oom ? "out of memory"
                  : "-object '%s': expected iothread,id=ID", spec);
         goto fail;
     }
     return true;
 fail:
-    free(*id);
-    *id = NULL;
+    free(o->id);
+    o->id = NULL;
     return false;
+}
+
+bool drive_parse_object(const char *spec, char **id, char *err,
+                        size_t errlen)
+{
+    struct iothread_opts o;
+    bool ok = drive_parse_iothread(spec, &o, err, errlen);
+    *id = o.id;
+    return ok;
 }

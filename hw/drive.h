@@ -6,7 +6,7 @@
  *          [,serial=STR][,iothread=ID[:ID...]][,id=NAME][,inject=RULES]...
  *   -drive file=PATH,if=ahci[,format,aio,cache,readonly,serial,id][,port=N]
  *          [,iothread=ID][,inject=RULES]...
- *   -object iothread,id=ID
+ *   -object iothread,id=ID[,poll-max-ns=N]
  *
  * QEMU's syntax: comma-separated key=value pairs, ",," is a literal comma
  * inside a value (file names). Defaults: if=virtio, aio=io_uring,
@@ -28,6 +28,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "block/block.h"
 
@@ -61,8 +62,19 @@ bool drive_parse(const char *spec, struct drive_opts *d, char *err,
 /* Free what drive_parse() allocated. */
 void drive_opts_free(struct drive_opts *d);
 
-/* Parse one -object value; only "iothread,id=ID" exists. On success *id
- * is a malloc'd copy of ID. */
+/* -object iothread: its id (owned) and how long its loop may busy-poll
+ * before sleeping (QEMU's name and default; 0 disables polling). */
+struct iothread_opts {
+    char *id;
+    uint64_t poll_max_ns;
+};
+
+/* Parse one -object value; only "iothread,id=ID[,poll-max-ns=N]" exists.
+ * On success o->id is malloc'd. False with a one-line message otherwise. */
+bool drive_parse_iothread(const char *spec, struct iothread_opts *o,
+                          char *err, size_t errlen);
+
+/* The same, for callers that only want the id (*id malloc'd). */
 bool drive_parse_object(const char *spec, char **id, char *err,
                         size_t errlen);
 

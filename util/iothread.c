@@ -29,6 +29,9 @@ struct iothread *iothread_new(const char *id)
     io->loop = loop_new();
     if (!io->id || !io->loop)
         goto fail;
+    /* iothreads busy-poll before sleeping (seed 004); -object
+     * iothread,poll-max-ns=N changes it. */
+    loop_set_poll_max_ns(io->loop, LOOP_POLL_MAX_NS_DEFAULT);
     if (pthread_create(&io->thread, NULL, iothread_main, io) != 0)
         goto fail;
     char name[16];

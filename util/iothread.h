@@ -16,7 +16,9 @@
 struct iothread;
 
 /* Create a loop and start a thread running it. `id` names it (thread name
- * "io-<id>", for top and gdb). NULL on failure. */
+ * "io-<id>", for top and gdb). Its loop busy-polls for up to
+ * LOOP_POLL_MAX_NS_DEFAULT before sleeping (loop_set_poll_max_ns on
+ * iothread_loop() changes that). NULL on failure. */
 struct iothread *iothread_new(const char *id);
 
 /* Stop the loop, join the thread, free the loop. Whatever uses the loop

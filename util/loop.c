@@ -10,6 +10,14 @@
  * the loop sees the work and does not sleep, or the producer sees `polling`
  * and writes the eventfd: a wake-up can never be lost, and a loop that is
  * busy (not polling) costs its producers one atomic load.
+ *
+ * Busy-polling (loop_poll.h) fits in without a new rule: a loop that spins
+ * before sleeping has not announced `polling` yet, so to its producers it
+ * is busy and they skip the eventfd write; the spin itself looks for their
+ * work (work_pending) on every round. When the spin ends empty-handed the
+ * loop announces `polling` and looks once more, exactly as above, so work
+ * published during the spin is either seen then or its producer writes
+ * the eventfd.
  */
 #include "util/loop.h"
 
@@ -24,6 +32,7 @@
 
 #include "util/clock.h"
 #include "util/log.h"
+#include "util/loop_poll.h"
 
 struct loop_fd {
     int fd;
@@ -83,6 +92,8 @@ struct loop {
     struct loop_call_item *call_head, **call_tail;
     struct loop_timer *timers;  /* armed timers by deadline, then arm_seq */
     uint64_t arm_counter;
+
+    struct loop_poll poll;      /* busy-polling: pollers, spin budget */
 
     _Atomic uint64_t st_iterations, st_wakeups, st_bh_runs, st_calls,
         st_timers, st_fd_events;
@@ -154,6 +165,7 @@ struct loop *loop_new(void)
     }
     pthread_mutex_init(&l->lock, NULL);
     l->call_tail = &l->call_head;
+    loop_poll_init(&l->poll);
     return l;
 }
 
@@ -174,6 +186,7 @@ void loop_free(struct loop *l)
         next = c->next;
         free(c);
     }
+    loop_poll_destroy(&l->poll);
     pthread_mutex_destroy(&l->lock);
     close(l->wake_fd);
     free(l);
@@ -557,9 +570,102 @@ static void wake_consume(struct loop *l)
     atomic_store(&l->wake_sent, false);
 }
 
+/* ---- busy-polling (the rules are in loop_poll.h) ---- */
+
+/* The earliest armed timer's deadline, or UINT64_MAX. */
+static uint64_t timer_next_deadline(struct loop *l)
+{
+    pthread_mutex_lock(&l->lock);
+    uint64_t d = l->timers ? l->timers->deadline : UINT64_MAX;
+    pthread_mutex_unlock(&l->lock);
+    return d;
+}
+
+/* Spin before sleeping: call the pollers and look for queued work until
+ * something turns up, the budget is spent or a timer is due. True if work
+ * was found (the caller dispatches it without sleeping; *ran says whether
+ * a poller already did some). Otherwise *start is when the wait began (0:
+ * polling is off), for loop_spin_end(). */
+static bool loop_spin(struct loop *l, uint64_t *start, bool *ran)
+{
+    struct loop_poll *lp = &l->poll;
+    *start = 0;
+    /* Not nested in a callback: a poller may run completions. */
+    if (l->depth || !atomic_load_explicit(&lp->max_ns, memory_order_relaxed))
+        return false;
+    uint64_t now = clock_ns(), end = now + lp->poll_ns;
+    *start = now;
+    if (lp->poll_ns) {
+        uint64_t due = timer_next_deadline(l);
+        if (due < end)
+            end = due;
+    }
+    bool found = false, spun = now < end;
+    l->depth++;
+    while (now < end) {
+        if (work_pending(l) || (*ran = loop_poll_round(lp, now))) {
+            found = true;
+            break;
+        }
+        now = clock_ns();
+    }
+    l->depth--;
+    if (spun)
+        loop_poll_sweep(lp, now);
+    if (found) {
+        loop_poll_adapt(lp, now - *start);
+        stat_inc(&lp->st_hits);
+        *start = 0;     /* adapted already: no second look after ppoll */
+    } else if (spun) {
+        stat_inc(&lp->st_misses);
+    }
+    return found;
+}
+
+/* After a sleep that followed a spin: adapt the budget to the wait. */
+static void loop_spin_end(struct loop *l, uint64_t start)
+{
+    if (start)
+        loop_poll_adapt(&l->poll, clock_ns() - start);
+}
+
+void loop_set_poll_max_ns(struct loop *l, uint64_t max_ns)
+{
+    if (max_ns > LOOP_POLL_MAX_NS_LIMIT)
+        max_ns = LOOP_POLL_MAX_NS_LIMIT;
+    loop_poll_set_max(&l->poll, max_ns);
+}
+
+uint64_t loop_get_poll_max_ns(struct loop *l)
+{
+    return atomic_load_explicit(&l->poll.max_ns, memory_order_relaxed);
+}
+
+struct loop_poller *loop_add_poller(struct loop *l, loop_poll_fn *fn,
+                                    void *opaque)
+{
+    return loop_poll_add(&l->poll, fn, opaque);
+}
+
+void loop_del_poller(struct loop *l, struct loop_poller *p)
+{
+    loop_poll_del(p, l->depth > 0);
+}
+
+void loop_poller_kick(struct loop_poller *p)
+{
+    loop_poll_kick(p);
+}
+
+/* ---- one iteration ---- */
+
 bool loop_run_once(struct loop *l, bool blocking)
 {
     struct timespec ts = { 0, 0 }, *timeout = &ts;
+    uint64_t spin_start = 0;
+    bool polled = false;
+    if (blocking && loop_spin(l, &spin_start, &polled))
+        blocking = false;   /* work found while spinning: no sleep */
     unsigned n = fd_build_pollset(l);
     if (n == 0) {
         log_error("loop: out of memory building the poll set");
@@ -584,6 +690,7 @@ bool loop_run_once(struct loop *l, bool blocking)
     }
     int r = ppoll(l->pfds, n, timeout, NULL);
     atomic_store(&l->polling, false);
+    loop_spin_end(l, spin_start);
     stat_inc(&l->st_iterations);
     if (r < 0) {
         if (errno != EINTR)
@@ -595,7 +702,7 @@ bool loop_run_once(struct loop *l, bool blocking)
         wake_consume(l);
 
     l->depth++;
-    bool progress = call_dispatch(l);
+    bool progress = call_dispatch(l) | polled;
     progress |= bh_dispatch(l);
     progress |= timer_dispatch(l);
     if (r > 0)
@@ -605,6 +712,8 @@ bool loop_run_once(struct loop *l, bool blocking)
             fd_sweep(l);
         if (l->bh_garbage)
             bh_sweep(l);
+        if (l->poll.garbage)
+            loop_poll_collect(&l->poll);
     }
     return progress;
 }
@@ -626,5 +735,13 @@ struct loop_stats loop_get_stats(struct loop *l)
         .timers = atomic_load_explicit(&l->st_timers, memory_order_relaxed),
         .fd_events = atomic_load_explicit(&l->st_fd_events,
                                           memory_order_relaxed),
+        .poll_hits = atomic_load_explicit(&l->poll.st_hits,
+                                          memory_order_relaxed),
+        .poll_misses = atomic_load_explicit(&l->poll.st_misses,
+                                            memory_order_relaxed),
+        .poll_idle = atomic_load_explicit(&l->poll.st_removed,
+                                          memory_order_relaxed),
+        .poll_ns = atomic_load_explicit(&l->poll.cur_ns,
+                                        memory_order_relaxed),
     };
 }

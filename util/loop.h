@@ -27,6 +27,7 @@
 struct loop;
 struct loop_bh;
 struct loop_timer;
+struct loop_poller;
 
 /* Event bits for fd handlers. LOOP_ERR is only reported, never requested:
  * it means POLLERR or POLLHUP (a reader also gets LOOP_IN so read() sees
@@ -35,6 +36,9 @@ enum { LOOP_IN = 1u << 0, LOOP_OUT = 1u << 1, LOOP_ERR = 1u << 2 };
 
 typedef void loop_fd_cb(void *opaque, int fd, unsigned events);
 typedef void loop_cb(void *opaque);
+/* A poller: cheap "is there work?" that also does the work. Returns true if
+ * it made progress (ran a completion...). See loop_add_poller(). */
+typedef bool loop_poll_fn(void *opaque);
 
 /* Counters, for --stats and for tests that check wake-ups are coalesced. */
 struct loop_stats {
@@ -44,6 +48,10 @@ struct loop_stats {
     uint64_t calls;       /* loop_call callbacks run */
     uint64_t timers;      /* timer callbacks run */
     uint64_t fd_events;   /* fd handler callbacks run */
+    uint64_t poll_hits;   /* busy-polls that found work (no sleep) */
+    uint64_t poll_misses; /* busy-polls that ended in a sleep anyway */
+    uint64_t poll_idle;   /* pollers dropped from the spin set as idle */
+    uint64_t poll_ns;     /* the current adaptive spin budget */
 };
 
 /* Create a loop. NULL on failure (out of memory or file descriptors). */
@@ -134,6 +142,37 @@ void loop_set_vcpu_wake(struct loop *l, bool wake);
 /* Mark (or unmark) the calling thread as a vCPU thread, for
  * loop_set_vcpu_wake. The board's hart threads do this first. */
 void loop_thread_set_vcpu(bool vcpu);
+/* Adaptive busy-polling (seed 004; util/loop_poll.h has the rules).
+ * Before sleeping, a loop with a non-zero maximum spins for up to its
+ * current budget (adapted between 0 and the maximum to how soon events
+ * really come), calling its pollers and watching its own calls, bottom
+ * halves and quit flag: producers skip the eventfd write while it spins, and
+ * work found costs no sleep. LOOP_POLL_MAX_NS_DEFAULT is what iothreads use
+ * (QEMU's poll-max-ns); a new loop has 0 (the main loop never spins). */
+#define LOOP_POLL_MAX_NS_DEFAULT 32000ull
+#define LOOP_POLL_MAX_NS_LIMIT 1000000000ull   /* accepted: 0..1 s */
+
+/* Set the maximum spin in ns (0 disables polling; capped at
+ * LOOP_POLL_MAX_NS_LIMIT). Any thread; takes effect at the next wait. */
+void loop_set_poll_max_ns(struct loop *l, uint64_t max_ns);
+uint64_t loop_get_poll_max_ns(struct loop *l);
+
+/* Register `fn(opaque)` to be called while the loop spins. It must be
+ * cheap when there is nothing to do (no syscall) and must not block. A
+ * poller that makes no progress for a while (LOOP_POLL_IDLE_NS) leaves the
+ * spin set until loop_poller_kick(). NULL on allocation failure. Loop
+ * thread. */
+struct loop_poller *loop_add_poller(struct loop *l, loop_poll_fn *fn,
+                                    void *opaque);
+
+/* Unregister and free `p` (NULL: no-op); `fn` is not called again. Loop
+ * thread; safe from inside any callback or poller. */
+void loop_del_poller(struct loop *l, struct loop_poller *p);
+
+/* Activity is coming (e.g. a request was submitted): put `p` back into the
+ * spin set if it had dropped out as idle. Costs a load when it is in.
+ * Loop thread. */
+void loop_poller_kick(struct loop_poller *p);
 
 /* A snapshot of the loop's counters. Any thread (values are approximate
  * while the loop runs). */

@@ -132,6 +132,24 @@ def drive_cases(tmp):
     r = run(["-object", "iothread,id=io0", "-drive", "file=" + img + wb +
              ",iothread=io0,num-queues=2"] + dtb)
     check("drive: a good disk builds", r.returncode == 0, r.stderr)
+    poll_cases(img, wb, dtb)
+
+
+def poll_cases(img, wb, dtb):
+    """-object iothread,poll-max-ns=N (seed 004): 0..1e9 ns, else one line."""
+    for bad in ("abc", "-1", "", "32us", "1000000001", "1e3",
+                "99999999999999999999999"):
+        expect_error(f"object: poll-max-ns={bad!r}",
+                     ["-object", "iothread,id=io0,poll-max-ns=" + bad] + dtb,
+                     "poll-max-ns=" + bad + ": expected nanoseconds")
+    expect_error("object: poll-max-ns twice",
+                 ["-object", "iothread,id=io0,poll-max-ns=0,poll-max-ns=5"]
+                 + dtb, "repeated option 'poll-max-ns=5'")
+    for good in ("0", "32000", "1000000000"):
+        r = run(["-object", "iothread,id=blk,poll-max-ns=" + good, "-drive",
+                 "file=" + img + wb] + dtb)
+        check(f"object: poll-max-ns={good} builds", r.returncode == 0,
+              r.stderr)
 
 
 def ahci_cases(img, wb, dtb):

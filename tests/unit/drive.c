@@ -9,6 +9,7 @@
 
 #include "block/inject.h"
 #include "hw/drive.h"
+#include "util/loop.h"
 
 static struct drive_opts d;
 static char err[256];
@@ -129,9 +130,9 @@ Test(drive, iothread_objects)
     cr_assert(strstr(err, "unknown object type"));
     cr_assert_not(drive_parse_object("iothread", &id, err, sizeof(err)));
     cr_assert(strstr(err, "iothread,id=ID"));
-    cr_assert_not(drive_parse_object("iothread,id=a,poll-max-ns=0", &id, err,
+    cr_assert_not(drive_parse_object("iothread,id=a,poll-grow=2", &id, err,
                                      sizeof(err)));
-    cr_assert(strstr(err, "poll-max-ns"));
+    cr_assert(strstr(err, "poll-grow"));
     cr_assert_not(drive_parse_object("iothread,id=a,id=b", &id, err,
                                      sizeof(err)));
     cr_assert_not(drive_parse_object("iothread,id=-x", &id, err, sizeof(err)));
@@ -168,4 +169,35 @@ Test(drive, inject_rules)
     for (int i = 0; i < 9; i++)
         strcat(spec, ",inject=eio@write;eio@read");
     parse_bad(spec, "-drive inject: more than 16 rules");
+}
+
+Test(drive, iothread_poll_max_ns)
+{
+    struct iothread_opts o;
+    cr_assert(drive_parse_iothread("iothread,id=io0", &o, err, sizeof(err)));
+    cr_assert_eq(o.poll_max_ns, LOOP_POLL_MAX_NS_DEFAULT);
+    free(o.id);
+    cr_assert(drive_parse_iothread("iothread,poll-max-ns=0,id=a", &o, err,
+                                   sizeof(err)));
+    cr_assert_str_eq(o.id, "a");
+    cr_assert_eq(o.poll_max_ns, 0);
+    free(o.id);
+    cr_assert(drive_parse_iothread("iothread,id=a,poll-max-ns=1000000000", &o,
+                                   err, sizeof(err)));
+    cr_assert_eq(o.poll_max_ns, 1000000000u);
+    free(o.id);
+    static const char *const bad[] = {
+        "iothread,id=a,poll-max-ns=", "iothread,id=a,poll-max-ns=-1",
+        "iothread,id=a,poll-max-ns=abc", "iothread,id=a,poll-max-ns=32us",
+        "iothread,id=a,poll-max-ns=1000000001",
+        "iothread,id=a,poll-max-ns=99999999999999999999999",
+        "iothread,id=a,poll-max-ns=0,poll-max-ns=1",
+    };
+    for (unsigned i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        err[0] = '\0';
+        cr_assert_not(drive_parse_iothread(bad[i], &o, err, sizeof(err)),
+                      "%s", bad[i]);
+        cr_assert_null(o.id);
+        cr_assert(strstr(err, "poll-max-ns"), "%s: %s", bad[i], err);
+    }
 }
