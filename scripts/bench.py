@@ -25,6 +25,7 @@ fails to boot or an fio that fails makes its cells report the error with the
 console tail; the run goes on and the exit status is 1 at the end.
 """
 import argparse
+import json
 import os
 import shlex
 import sys
@@ -83,6 +84,9 @@ def parse_args(argv):
     ap.add_argument("--no-deps", action="store_true", help="do not run scripts/deps.sh")
     ap.add_argument("--no-build", action="store_true",
                     help="do not run make or scripts/guest-kit.sh (use what is built)")
+    ap.add_argument("--compare", nargs="+", metavar="JSON",
+                    help="OLD.json: after the run, say which ratios agree with that run's; "
+                         "OLD.json NEW.json: only compare two saved runs (no run)")
     ap.add_argument("-v", "--verbose", action="store_true", help="print every command")
     args = ap.parse_args(argv)
     quick = args.quick
@@ -123,6 +127,20 @@ def parse_args(argv):
 
 def main(argv):
     args = parse_args(argv)
+    if args.compare and len(args.compare) == 2:
+        try:
+            with open(args.compare[0]) as f:
+                old = json.load(f)
+            with open(args.compare[1]) as f:
+                new = json.load(f)
+        except (OSError, ValueError) as e:
+            print(f"bench: --compare: {e}", file=sys.stderr)
+            return 2
+        print(benchreport.compare_text(old, new, args.compare[0]))
+        return 0
+    if args.compare and len(args.compare) > 2:
+        print("bench: --compare takes OLD.json, or OLD.json NEW.json", file=sys.stderr)
+        return 2
     os.chdir(ROOT)
     os.makedirs(args.out, exist_ok=True)
     command = "scripts/bench.py " + " ".join(shlex.quote(a) for a in argv)
@@ -152,6 +170,13 @@ def main(argv):
     path = os.path.join(args.out, "results.json")
     benchreport.write_json(results, path)
     print(f"bench: wrote {path}", flush=True)
+    if args.compare:
+        try:
+            with open(args.compare[0]) as f:
+                print(benchreport.compare_text(json.load(f), results, args.compare[0]),
+                      flush=True)
+        except (OSError, ValueError) as e:
+            print(f"bench: --compare {args.compare[0]}: {e}", flush=True)
     nerr = results["errors"]
     print(f"bench: {len(nerr)} failed run(s); {elapsed / 60:.1f} min" if nerr
           else f"bench: done in {elapsed / 60:.1f} min", flush=True)

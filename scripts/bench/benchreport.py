@@ -236,3 +236,33 @@ def write_markdown(results, path):
     with open(path + ".tmp", "w") as f:
         f.write(markdown(results))
     os.replace(path + ".tmp", path)
+
+
+def compare(old, new):
+    """Do two runs agree? For every ratio both have: is the new median inside
+    the spread the old report printed, and the old one inside the new one's?
+    Returns (lines, agreeing, total) — `agreeing` counts ratios whose medians
+    each fall inside the other run's spread."""
+    lines, agree, total = [], 0, 0
+    for dev, rows in old.get("ratios", {}).items():
+        for key, pair in rows.items():
+            for kind, r1 in pair.items():
+                r2 = new.get("ratios", {}).get(dev, {}).get(key, {}).get(kind)
+                if not r1 or not r2:
+                    continue
+                total += 1
+                fwd = r1["lo"] <= r2["median"] <= r1["hi"]
+                back = r2["lo"] <= r1["median"] <= r2["hi"]
+                agree += fwd and back
+                mark = "ok " if fwd and back else ("~  " if fwd or back else "BAD")
+                lines.append(f"{mark} {dev:6} {key:12} {kind:12} "
+                             f"{ratio_text(r1, False):22} -> {ratio_text(r2, False)}")
+    return lines, agree, total
+
+
+def compare_text(old, new, old_name):
+    lines, agree, total = compare(old, new)
+    head = (f"compared with {old_name} ({old.get('machine', {}).get('date', '?')}): "
+            f"{agree}/{total} ratios agree (each median inside the other run's spread; "
+            "~ = one way only)")
+    return "\n".join([head] + lines)
