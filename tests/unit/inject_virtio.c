@@ -58,29 +58,6 @@ static uint8_t host_byte(uint64_t off)
     return b;
 }
 
-/* DISCARD / WRITE_ZEROES: one segment after the header. */
-static uint8_t dwz(uint32_t type, uint64_t sector, uint32_t n)
-{
-    uint64_t seg = vh_alloc(&H, 16, 16);
-    uint8_t *p = vh_ptr(&H, seg, 16);
-    uint64_t s = htole64(sector);
-    uint32_t nn = htole32(n);
-    memset(p, 0, 16);
-    memcpy(p, &s, 8);
-    memcpy(p + 8, &nn, 4);
-    uint64_t hdr = vh_hdr(&H, type, 0);
-    uint64_t st = vh_alloc(&H, 1, 1);
-    vh_desc(&H, 0, 0, hdr, 16, VQ_DESC_F_NEXT, 1);
-    vh_desc(&H, 0, 1, seg, 16, VQ_DESC_F_NEXT, 2);
-    vh_desc(&H, 0, 2, st, 1, VQ_DESC_F_WRITE, 0);
-    vh_offer(&H, 0, 0);
-    vh_kick(&H, 0);
-    uint16_t target = (uint16_t)(H.q[0].used_seen + 1);
-    cr_assert(vh_wait_used(&H, 0, target));
-    H.q[0].used_seen = target;
-    return *(uint8_t *)vh_ptr(&H, st, 1);
-}
-
 Test(inject_virtio, every_injected_error_is_ioerr)
 {
     set_rules("eio@write:lba:8-15;enospc@read:lba:8;eio@flush;"
@@ -98,8 +75,8 @@ Test(inject_virtio, every_injected_error_is_ioerr)
     cr_assert_eq(*(uint8_t *)vh_ptr(&H, r, 1), 0x77);
     cr_assert_eq(vh_do(&H, 0, VIRTIO_BLK_T_FLUSH, 0, 0, 0, NULL),
                  VIRTIO_BLK_S_IOERR);
-    cr_assert_eq(dwz(VIRTIO_BLK_T_WRITE_ZEROES, 0, 8), VIRTIO_BLK_S_IOERR);
-    cr_assert_eq(dwz(VIRTIO_BLK_T_DISCARD, 0, 8), VIRTIO_BLK_S_IOERR);
+    cr_assert_eq(vh_dwz(&H, 0, VIRTIO_BLK_T_WRITE_ZEROES, 0, 8, 0), VIRTIO_BLK_S_IOERR);
+    cr_assert_eq(vh_dwz(&H, 0, VIRTIO_BLK_T_DISCARD, 0, 8, 0), VIRTIO_BLK_S_IOERR);
     /* Outside the rules the queue still works. */
     cr_assert_eq(vh_do(&H, 0, VIRTIO_BLK_T_OUT, 16, w, 4096, NULL),
                  VIRTIO_BLK_S_OK);

@@ -167,34 +167,11 @@ Test(virtio_blk, get_id_returns_serial)
     cr_assert_arr_eq(vh_ptr(&H, id, 20), want, 20);
 }
 
-static void dwz_seg(uint64_t a, uint64_t sector, uint32_t n, uint32_t flags)
-{
-    uint8_t *p = vh_ptr(&H, a, 16);
-    sector = htole64(sector);
-    n = htole32(n);
-    flags = htole32(flags);
-    memcpy(p, &sector, 8);
-    memcpy(p + 8, &n, 4);
-    memcpy(p + 12, &flags, 4);
-}
-
-/* A DISCARD/WRITE_ZEROES chain: header + segment readable, status. */
+/* A DISCARD/WRITE_ZEROES chain on queue 0: header + segment, status. */
 static uint8_t do_dwz(uint32_t type, uint64_t sector, uint32_t n,
                       uint32_t flags)
 {
-    uint64_t hdr = vh_hdr(&H, type, 0);
-    uint64_t seg = vh_alloc(&H, 16, 16);
-    dwz_seg(seg, sector, n, flags);
-    uint64_t st = vh_alloc(&H, 1, 1);
-    vh_desc(&H, 0, 0, hdr, 16, VQ_DESC_F_NEXT, 1);
-    vh_desc(&H, 0, 1, seg, 16, VQ_DESC_F_NEXT, 2);
-    vh_desc(&H, 0, 2, st, 1, VQ_DESC_F_WRITE, 0);
-    vh_offer(&H, 0, 0);
-    vh_kick(&H, 0);
-    uint16_t t = (uint16_t)(H.q[0].used_seen + 1);
-    cr_assert(vh_wait_used(&H, 0, t));
-    H.q[0].used_seen = t;
-    return *(uint8_t *)vh_ptr(&H, st, 1);
+    return vh_dwz(&H, 0, type, sector, n, flags);
 }
 
 Test(virtio_blk, write_zeroes_reads_back_zero)

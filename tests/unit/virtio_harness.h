@@ -405,4 +405,19 @@ static uint8_t vh_do(struct vh *h, unsigned qi, uint32_t type,
     return *(uint8_t *)vh_ptr(h, st, 1);
 }
 
+/* A DISCARD or WRITE_ZEROES request: one 16-byte segment (sector, count,
+ * flags) the device reads after the header. Returns its status. */
+static uint8_t vh_dwz(struct vh *h, unsigned qi, uint32_t type,
+                      uint64_t sector, uint32_t n, uint32_t flags)
+{
+    uint64_t seg = vh_alloc(h, 16, 16);
+    uint8_t *p = vh_ptr(h, seg, 16);
+    uint64_t s = htole64(sector);
+    uint32_t nn = htole32(n), f = htole32(flags);
+    memcpy(p, &s, 8);
+    memcpy(p + 8, &nn, 4);
+    memcpy(p + 12, &f, 4);
+    return vh_do(h, qi, type, 0, seg, 16, NULL);
+}
+
 #endif
