@@ -4,12 +4,10 @@
  */
 #include "boards/virt_pci.h"
 
-#include <fcntl.h>
 #include <libfdt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "block/inject.h"
 #include "boards/virt.h"
@@ -36,7 +34,6 @@ struct virt_pci {
         char *file;
         enum drive_if iface;
         struct blk_opts blk;
-        uint64_t size;
         struct virtio_blk *vb;  /* or NULL: AHCI port `port` */
         unsigned port;
     } drives[BLKEMU_MAX_DRIVES];
@@ -113,12 +110,6 @@ static void record_drive(struct virt_pci *p, const struct drive_opts *d,
     r->blk = d->blk;
     r->vb = vb;
     r->port = port;
-    int fd = open(d->file, O_RDONLY | O_CLOEXEC);
-    if (fd >= 0) {
-        off_t end = lseek(fd, 0, SEEK_END);
-        r->size = end > 0 ? (uint64_t)end : 0;
-        close(fd);
-    }
 }
 
 unsigned virt_pci_drive_count(const struct virt_pci *p)
@@ -132,14 +123,15 @@ bool virt_pci_drive_info(struct virt_pci *p, unsigned i,
     if (i >= p->ndrives)
         return false;
     const struct virt_pci_drive *r = &p->drives[i];
+    struct blk *b = r->vb ? virtio_blk_get_blk(r->vb) : ahci_port_blk(p->ahci, r->port);
     *out = (struct virt_drive_info){
         .id = r->id, .file = r->file ? r->file : "",
         .iface = r->iface == DRIVE_IF_AHCI ? "ahci" : "virtio",
         .readonly = r->blk.readonly, .aio = r->blk.aio, .cache = r->blk.cache,
-        .size = r->size,
+        .size = b ? blk_size(b) : 0,
         .stats = r->vb ? virtio_blk_blk_stats(r->vb)
                        : ahci_get_blk_stats(p->ahci, r->port),
-        .blk = r->vb ? virtio_blk_get_blk(r->vb) : ahci_port_blk(p->ahci, r->port),
+        .blk = b,
     };
     return true;
 }
