@@ -10,27 +10,9 @@
 
 #define ALL1 0xffffffffffffffffull
 
-struct acase {
-    const char *name;
-    uint32_t insn;
-    uint64_t a, b, want;
-};
-
-static void run_cases(const struct acase *c, size_t n)
-{
-    for (size_t i = 0; i < n; i++) {
-        uint64_t got = ct_rr(c[i].insn, c[i].a, c[i].b);
-        cr_expect_eq(got, c[i].want, "%s: a=0x%llx b=0x%llx got 0x%llx want 0x%llx",
-                     c[i].name, (unsigned long long)c[i].a,
-                     (unsigned long long)c[i].b, (unsigned long long)got,
-                     (unsigned long long)c[i].want);
-    }
-}
-#define RUN(tab) run_cases(tab, sizeof tab / sizeof tab[0])
-
 Test(alu, shifts_64)
 {
-    struct acase t[] = {
+    struct ct_case t[] = {
         { "slli 63", rv_slli(A0, A1, 63), 3, 0, 0x8000000000000000ull },
         { "slli 32", rv_slli(A0, A1, 32), 0x1ffffffffull, 0, 0xffffffff00000000ull },
         { "slli 31", rv_slli(A0, A1, 31), 3, 0, 0x180000000ull },
@@ -46,12 +28,12 @@ Test(alu, shifts_64)
         { "sra by -1 = 63", rv_sra(A0, A1, A2), 0x8000000000000000ull, ALL1, ALL1 },
         { "sra by 32", rv_sra(A0, A1, A2), 0x8000000000000000ull, 32, 0xffffffff80000000ull },
     };
-    RUN(t);
+    CT_RUN(t);
 }
 
 Test(alu, shifts_w_sign_extend)
 {
-    struct acase t[] = {
+    struct ct_case t[] = {
         { "slliw 31", rv_slliw(A0, A1, 31), 1, 0, 0xffffffff80000000ull },
         { "slliw 0 = sext", rv_slliw(A0, A1, 0), 0x00000000ffffffffull, 0, ALL1 },
         { "slliw drops upper", rv_slliw(A0, A1, 4), 0x123456780fffffffull, 0, 0xfffffffffffffff0ull },
@@ -71,12 +53,12 @@ Test(alu, shifts_w_sign_extend)
         { "sraw by 32 = by 0", rv_sraw(A0, A1, A2), 0x7fffffff80000000ull, 32, 0xffffffff80000000ull },
         { "sraw upper junk", rv_sraw(A0, A1, A2), 0x1234567880000000ull, 4, 0xfffffffff8000000ull },
     };
-    RUN(t);
+    CT_RUN(t);
 }
 
 Test(alu, add_sub_w_wrap_and_sign_extend)
 {
-    struct acase t[] = {
+    struct ct_case t[] = {
         { "addiw max+1", rv_addiw(A0, A1, 1), 0x7fffffff, 0, 0xffffffff80000000ull },
         { "addiw 0 = sext.w", rv_addiw(A0, A1, 0), 0x00000000ffffffffull, 0, ALL1 },
         { "addiw -1 of 0", rv_addiw(A0, A1, -1), 0xffffffff00000000ull, 0, ALL1 },
@@ -95,7 +77,7 @@ Test(alu, add_sub_w_wrap_and_sign_extend)
         { "andi sext imm", rv_andi(A0, A1, -16), ALL1, 0, 0xfffffffffffffff0ull },
         { "ori", rv_ori(A0, A1, 0x7ff), 0x1000, 0, 0x17ff },
     };
-    RUN(t);
+    CT_RUN(t);
 }
 
 /* SLLIW/SRLIW/SRAIW with imm[5] set are reserved (§5.2): illegal on QEMU. */

@@ -12,27 +12,9 @@
 #define I64_MIN 0x8000000000000000ull
 #define ALL1    0xffffffffffffffffull
 
-struct mcase {
-    const char *name;
-    uint32_t insn;
-    uint64_t a, b, want;
-};
-
-static void run_cases(const struct mcase *c, size_t n)
-{
-    for (size_t i = 0; i < n; i++) {
-        uint64_t got = ct_rr(c[i].insn, c[i].a, c[i].b);
-        cr_expect_eq(got, c[i].want, "%s: a=0x%llx b=0x%llx got 0x%llx want 0x%llx",
-                     c[i].name, (unsigned long long)c[i].a,
-                     (unsigned long long)c[i].b, (unsigned long long)got,
-                     (unsigned long long)c[i].want);
-    }
-}
-#define RUN(tab) run_cases(tab, sizeof tab / sizeof tab[0])
-
 Test(muldiv, division_by_zero)
 {
-    struct mcase t[] = {
+    struct ct_case t[] = {
         /* Quotient all ones, remainder = dividend (table 7.1). */
         { "div 5/0", rv_div(A0, A1, A2), 5, 0, ALL1 },
         { "div -5/0", rv_div(A0, A1, A2), (uint64_t)-5, 0, ALL1 },
@@ -47,12 +29,12 @@ Test(muldiv, division_by_zero)
         { "remuw x/0 sext", rv_remuw(A0, A1, A2), 0x1234567880000001ull, 0, 0xffffffff80000001ull },
         { "remuw small/0", rv_remuw(A0, A1, A2), 0xabcd00000000007full, 0, 0x7f },
     };
-    RUN(t);
+    CT_RUN(t);
 }
 
 Test(muldiv, signed_overflow)
 {
-    struct mcase t[] = {
+    struct ct_case t[] = {
         { "div min/-1", rv_div(A0, A1, A2), I64_MIN, ALL1, I64_MIN },
         { "rem min/-1", rv_rem(A0, A1, A2), I64_MIN, ALL1, 0 },
         { "divw min/-1", rv_divw(A0, A1, A2), 0x80000000, 0xffffffff, 0xffffffff80000000ull },
@@ -63,12 +45,12 @@ Test(muldiv, signed_overflow)
         { "divuw 0x80000000/0xffffffff", rv_divuw(A0, A1, A2), 0x80000000, 0xffffffff, 0 },
         { "remuw 0x80000000/0xffffffff", rv_remuw(A0, A1, A2), 0x80000000, 0xffffffff, 0xffffffff80000000ull },
     };
-    RUN(t);
+    CT_RUN(t);
 }
 
 Test(muldiv, rounding_toward_zero)
 {
-    struct mcase t[] = {
+    struct ct_case t[] = {
         { "div -7/2", rv_div(A0, A1, A2), (uint64_t)-7, 2, (uint64_t)-3 },
         { "rem -7/2", rv_rem(A0, A1, A2), (uint64_t)-7, 2, (uint64_t)-1 },
         { "div 7/-2", rv_div(A0, A1, A2), 7, (uint64_t)-2, (uint64_t)-3 },
@@ -79,12 +61,12 @@ Test(muldiv, rounding_toward_zero)
         { "divuw 0xfffffff9/2", rv_divuw(A0, A1, A2), 0xfffffff9, 2, 0x7ffffffc },
         { "divuw sext of bit31", rv_divuw(A0, A1, A2), 0xffffffff, 1, ALL1 },
     };
-    RUN(t);
+    CT_RUN(t);
 }
 
 Test(muldiv, high_multiplies_sign_cases)
 {
-    struct mcase t[] = {
+    struct ct_case t[] = {
         { "mul low", rv_mul(A0, A1, A2), 0x100000001ull, 0x100000001ull, 0x200000001ull },
         { "mulh -1*-1", rv_mulh(A0, A1, A2), ALL1, ALL1, 0 },
         { "mulh min*min", rv_mulh(A0, A1, A2), I64_MIN, I64_MIN, 0x4000000000000000ull },
@@ -103,7 +85,7 @@ Test(muldiv, high_multiplies_sign_cases)
         { "mulw ignores upper", rv_mulw(A0, A1, A2), 0xffffffff00000003ull, 0x1234567800000005ull, 15 },
         { "mulw wraps to positive", rv_mulw(A0, A1, A2), 0x80000000, 2, 0 },
     };
-    RUN(t);
+    CT_RUN(t);
 }
 
 /* A looping program `op a0,a1,a2; j .-4` runs many operand pairs on one

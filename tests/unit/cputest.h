@@ -17,6 +17,7 @@
 #ifndef TESTS_UNIT_CPUTEST_H
 #define TESTS_UNIT_CPUTEST_H
 
+#include <criterion/criterion.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -639,6 +640,26 @@ static inline uint64_t ct_rr(uint32_t insn, uint64_t a, uint64_t b)
     ct_free(t);
     return r;
 }
+
+/* A table of one-instruction cases for ct_rr(): a0 = insn(a1 = a, a2 = b)
+ * must be `want`. Every case is checked (cr_expect), each failure named. */
+struct ct_case {
+    const char *name;
+    uint32_t insn;
+    uint64_t a, b, want;
+};
+
+static inline void ct_run_cases(const struct ct_case *c, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        uint64_t got = ct_rr(c[i].insn, c[i].a, c[i].b);
+        cr_expect_eq(got, c[i].want, "%s: a=0x%llx b=0x%llx got 0x%llx want 0x%llx",
+                     c[i].name, (unsigned long long)c[i].a,
+                     (unsigned long long)c[i].b, (unsigned long long)got,
+                     (unsigned long long)c[i].want);
+    }
+}
+#define CT_RUN(tab) ct_run_cases(tab, sizeof tab / sizeof tab[0])
 
 /* ------------------------------------------------------- page tables */
 
