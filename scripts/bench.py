@@ -117,6 +117,8 @@ def parse_args(argv):
         [int(x) for x in args.boot_smp.split(",") if x.strip()]
     if args.reps < 1 or args.runtime <= 0:
         ap.error("--reps and --runtime must be positive")
+    if benchrun.parse_size(args.size) is None:
+        ap.error(f"--size: bad size {args.size!r} (bytes, or with K, M or G)")
     if args.timeout is None:
         # boot + cpu job + five time-based jobs, doubled for a loaded machine,
         # plus room for fio's start-up and slow seed-003 runs (fio's and the

@@ -84,6 +84,9 @@ for tier in $TIERS; do
         # The control socket driven by a real client (issue 7).
         tests/qmp/run.sh >"$log" 2>&1 || failed_tiers="$failed_tiers guest"
         cat "$log"; tally "$log"
+        # make bench's bad-input paths: no QEMU, a dying emulator (issue 6).
+        tests/bench/benchtest.py >"$log" 2>&1 || failed_tiers="$failed_tiers guest"
+        cat "$log"; tally "$log"
         ;;
     esac
 done

@@ -11,7 +11,6 @@ import shlex
 import shutil
 import signal
 import subprocess
-import sys
 import threading
 import time
 import zlib
@@ -233,10 +232,11 @@ def _kit(args, env):
                              "(another checkout rewrote the kit's current.env? run again)")
 
 
-def _size(text):
+def parse_size(text):
+    """"64M", "1G", "4096" -> bytes; None if it is not a positive size."""
     m = re.fullmatch(r"(\d+)([KMG]?)", text.strip().upper())
-    if not m:
-        sys.exit(f"bench: bad size {text!r}")
+    if not m or int(m.group(1)) == 0:
+        return None
     return int(m.group(1)) << {"": 0, "K": 10, "M": 20, "G": 30}[m.group(2)]
 
 
@@ -247,7 +247,7 @@ def backing_file(args):
     path = args.disk
     os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
     stamp = path + ".ok"
-    size = _size(args.size)
+    size = parse_size(args.size)     # checked by parse_args
     if os.path.exists(path) and os.path.exists(stamp) and os.path.getsize(path) == size:
         log(f"backing file {path} ({size >> 20} MiB) reused")
         return os.path.abspath(path)
