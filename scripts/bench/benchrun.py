@@ -478,14 +478,24 @@ PRINTK = re.compile(r"\[\s*\d+\.\d{6}\] .*$")
 
 
 def fio_json(boot):
-    out, inside = [], False
+    out, inside, glue = [], False, False
     for _, text in boot.lines:
         if "BLKEMU-FIO-JSON-BEGIN" in text:
             inside = True
         elif "BLKEMU-FIO-JSON-END" in text:
             break
         elif inside:
-            out.append(PRINTK.sub("", text))
+            # The message ends the console line, not fio's: the rest of
+            # fio's line comes as the next one ('"bw[ 64.5] hrtimer: ...'
+            # then '_agg" : 0,'), so glue them back together.
+            cut = PRINTK.sub("", text)
+            if cut != text and not cut.strip():
+                continue        # a message on a line of its own
+            if glue and out:
+                out[-1] += cut
+            else:
+                out.append(cut)
+            glue = cut != text
     raw = "\n".join(out)
     raw = raw[raw.find("{"):] if "{" in raw else ""
     return json.loads(raw) if raw else None

@@ -76,6 +76,24 @@ def bench_compare_bad_json(tmp):
 
 
 @check
+def bench_printk_inside_fio_json(tmp):
+    """A kernel message that lands inside fio's JSON on the console (on a
+    line of its own, or splitting one of fio's lines) is taken out and the
+    JSON still parses."""
+    sys.path.insert(0, os.path.join(ROOT, "scripts", "bench"))
+    import benchrun
+
+    class Boot:
+        lines = [(0.0, t) for t in (
+            "BLKEMU-FIO-JSON-BEGIN", "{", '  "a" : 1,',
+            "[   12.345678] random: crng init done",
+            '  "bw[   64.598358] hrtimer: interrupt took 11395800 ns',
+            '_agg" : 2', "}", "BLKEMU-FIO-JSON-END")]
+    got = benchrun.fio_json(Boot())
+    expect(got == {"a": 1, "bw_agg": 2}, f"parsed {got}", "")
+
+
+@check
 def bench_emulator_dies(tmp):
     """An emulator that exits at once: its cells carry the error and the
     console tail, the host column still runs, the status is 1."""
