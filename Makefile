@@ -58,7 +58,7 @@ $(BUILD)/tests/unit/%: tests/unit/%.c $(BUILD)/libblkemu.a config.mk
 unit: $(UNIT_BINS)
 
 deps:
-	@scripts/deps.sh --install build test guest ref
+	@scripts/deps.sh --install build test guest ref bench
 
 check: deps
 	@$(MAKE) --no-print-directory all unit

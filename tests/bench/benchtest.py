@@ -7,8 +7,9 @@ asserted) and prints one PASS/FAIL line; the last line is
 
     tests/bench/benchtest.py [-k NAME] [--list]
 
-Needs the guest kit (scripts/guest-kit.sh) and a built blkemu; the check
-that boots a guest takes about a minute.
+Needs the guest kit (scripts/guest-kit.sh), a built blkemu and fio on the
+host (`make deps` installs it); the check that boots a guest takes about a
+minute.
 """
 import argparse
 import json
