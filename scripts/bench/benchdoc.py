@@ -13,13 +13,14 @@ ROWS_EXPLAINED = """\
   mean and the 50th, 99th and 99.9th percentiles, twice. *clat* is fio's
   completion latency, counted from the return of `io_submit()`;
   *submit-to-completion* is fio's `lat`, the whole I/O as the program sees
-  it (`slat + clat`). They differ by where an emulator does its device
-  work: QEMU 7.2's AHCI parses the command and submits it to the host on
-  the vCPU thread inside the guest's PxCI write, so the guest's
-  `io_submit()` does not return until that is done (slat ~480 us in our
-  runs) and clat only holds the rest; blkemu hands the doorbell to an
-  iothread and the guest goes on (slat ~210 us), so its clat holds the
-  whole device path. Compare emulators on submit-to-completion.
+  it (`slat + clat`). How the whole splits between the two depends on
+  the emulator: QEMU 7.2's AHCI parses the command and submits it to the
+  host on the vCPU thread, inside the guest's PxCI write, and its TCG
+  MMIO path is slow, so the guest's `io_submit()` returns late (slat ~480
+  us on AHCI, ~300 us on virtio-blk in our runs) and clat holds only the
+  rest; blkemu hands the doorbell to an iothread and the guest goes on
+  (slat ~210 and ~110 us), so its clat holds the whole device path.
+  Compare emulators on submit-to-completion.
 - **4k randread / randwrite QD32** — IOPS with 32 requests in flight.
 - **128k seq read QD8** — bandwidth of sequential 128 KiB reads, 8 in flight.
 - **4k randread 2 jobs x QD32** — two fio threads (the guest has two harts),
