@@ -407,21 +407,15 @@ def parse_fio(js, run):
         rd, wr = job.get("read", {}), job.get("write", {})
         try:
             if section == "randread-qd1":
-                clat = rd["clat_ns"]
-                pct = clat.get("percentile", {})
-                run.values["qd1-mean"] = clat["mean"] / 1000
-                run.values["qd1-p50"] = pct["50.000000"] / 1000
-                run.values["qd1-p99"] = pct["99.000000"] / 1000
-                run.values["qd1-p99.9"] = pct["99.900000"] / 1000
                 # fio's clat starts when io_submit() returns; an emulator
                 # that does device work inside the guest's submit hides it
                 # there.  lat_ns (lat_percentiles=1) is the whole I/O.
-                lat = rd["lat_ns"]
-                lpct = lat.get("percentile", {})
-                run.values["qd1-lat-mean"] = lat["mean"] / 1000
-                run.values["qd1-lat-p50"] = lpct["50.000000"] / 1000
-                run.values["qd1-lat-p99"] = lpct["99.000000"] / 1000
-                run.values["qd1-lat-p99.9"] = lpct["99.900000"] / 1000
+                for prefix, field in (("qd1-", "clat_ns"), ("qd1-lat-", "lat_ns")):
+                    dist = rd[field]
+                    pct = dist["percentile"]
+                    run.values[prefix + "mean"] = dist["mean"] / 1000
+                    for p in ("50", "99", "99.9"):
+                        run.values[f"{prefix}p{p}"] = pct[f"{float(p):.6f}"] / 1000
             elif section == "randwrite-qd32":
                 run.values["qd32-write"] = wr["iops"]
             elif section == "seqread-128k-qd8":
