@@ -15,11 +15,7 @@ static struct ah H;
 
 static void setup(void)
 {
-    struct ah_opts o = { .nports = 1, .image_size = IMG_SIZE,
-                         .aio = BLK_AIO_THREADS,
-                         .cache = BLK_CACHE_WRITEBACK };
-    ah_setup(&H, &o);
-    ah_port_start(&H, 0);
+    ah_setup_one_started(&H, IMG_SIZE);
 }
 
 static void teardown(void)

@@ -215,6 +215,17 @@ static inline void ah_port_start(struct ah *h, unsigned port)
     ah_wr(h, HBA_GHC, GHC_AE | GHC_IE);
 }
 
+/* The fixture most suites share: one disk on port 0 (thread pool,
+ * writeback), brought up as Linux does. */
+static inline void ah_setup_one_started(struct ah *h, uint64_t image_size)
+{
+    struct ah_opts o = { .nports = 1, .image_size = image_size,
+                         .aio = BLK_AIO_THREADS,
+                         .cache = BLK_CACHE_WRITEBACK };
+    ah_setup(h, &o);
+    ah_port_start(h, 0);
+}
+
 /* ---- commands ---- */
 
 struct ah_prd {
